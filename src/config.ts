@@ -21,7 +21,10 @@ const encryptionKeys = z
   .trim()
   .transform((raw, ctx) => {
     const keys: { version: string; key: Buffer }[] = [];
-    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of raw
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const match = /^([A-Za-z0-9_-]+):(.+)$/.exec(part);
       if (!match) {
         ctx.addIssue({ code: 'custom', message: 'each key must look like "<version>:<base64 of 32 bytes>"' });
@@ -30,7 +33,10 @@ const encryptionKeys = z
       const [, version, base64] = match as unknown as [string, string, string];
       const key = Buffer.from(base64, 'base64');
       if (key.length !== 32) {
-        ctx.addIssue({ code: 'custom', message: `key "${version}" is ${key.length} bytes; AES-256 needs 32` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `key "${version}" is ${key.length} bytes; AES-256 needs 32`,
+        });
         return z.NEVER;
       }
       if (keys.some((k) => k.version === version)) {
@@ -54,6 +60,7 @@ export const configSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TASK_QUEUE: z.string().min(1).default('servicetitan-sync'),
+  HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   ENCRYPTION_KEYS: encryptionKeys.optional(),
@@ -78,7 +85,7 @@ export interface Config {
     readonly cliPath: string | undefined;
     readonly uiPort: number;
   };
-  readonly api: { readonly port: number; readonly adminToken: string | undefined };
+  readonly api: { readonly host: string; readonly port: number; readonly adminToken: string | undefined };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly encryptionKeys: readonly { readonly version: string; readonly key: Buffer }[] | undefined;
   readonly serviceTitan: {
@@ -96,7 +103,9 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    const lines = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`,
+    );
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -112,7 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cliPath: e.TEMPORAL_CLI_PATH,
       uiPort: e.TEMPORAL_UI_PORT,
     },
-    api: { port: e.PORT, adminToken: e.ADMIN_TOKEN },
+    api: { host: e.HOST, port: e.PORT, adminToken: e.ADMIN_TOKEN },
     logLevel: e.LOG_LEVEL,
     encryptionKeys: e.ENCRYPTION_KEYS,
     serviceTitan: {

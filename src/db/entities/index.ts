@@ -1,0 +1,11 @@
+export * from './company.entity.js';
+export * from './servicetitan-credential.entity.js';
+export * from './sync-run.entity.js';
+export * from './sync-stream-state.entity.js';
+
+import { Company } from './company.entity.js';
+import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
+import { SyncRun } from './sync-run.entity.js';
+import { SyncStreamState } from './sync-stream-state.entity.js';
+
+export const entities = [Company, ServiceTitanCredential, SyncRun, SyncStreamState];

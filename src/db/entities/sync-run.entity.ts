@@ -1,0 +1,51 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
+
+export const syncTriggers = ['manual', 'schedule', 'cli', 'demo'] as const;
+export type SyncTrigger = (typeof syncTriggers)[number];
+
+export const syncRunStatuses = [
+  'pending',
+  'running',
+  'paused',
+  'completed',
+  'completed_with_warnings',
+  'failed',
+  'cancelled',
+  'skipped',
+] as const;
+export type SyncRunStatus = (typeof syncRunStatuses)[number];
+
+/** `incremental`, `full`, or a date window over the list endpoints. */
+export type SyncMode = 'incremental' | 'full' | { from: string; to: string };
+
+export interface StreamCounts {
+  pages: number;
+  fetched: number;
+  upserted: number;
+  skipped: number;
+}
+
+/** One sync of one credential: the seeds' ServiceTitanSyncLog. Updated after every chunk. */
+export const SyncRun = defineEntity({
+  name: 'SyncRun',
+  tableName: 'servicetitan_sync_runs',
+  properties: {
+    id: p.integer().primary(),
+    credential: () => p.manyToOne(ServiceTitanCredential).deleteRule('cascade'),
+    trigger: p.enum(syncTriggers),
+    streams: p.array(),
+    mode: p.json<SyncMode>(),
+    status: p.enum(syncRunStatuses).default('pending'),
+    counts: p.json<Record<string, StreamCounts>>().default('{}'),
+    error: p.text().nullable(),
+    workflowId: p.string().length(200).nullable(),
+    runId: p.string().length(64).nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    startedAt: p.datetime().nullable(),
+    finishedAt: p.datetime().nullable(),
+  },
+  indexes: [{ properties: ['credential', 'createdAt'] }, { properties: ['status'] }],
+});
+
+export type ISyncRun = InferEntity<typeof SyncRun>;

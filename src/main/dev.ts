@@ -1,0 +1,72 @@
+import { createApp } from '../api/app.js';
+import { loadConfig } from '../config.js';
+import { migrateUp } from '../db/migrate.js';
+import { createOrm } from '../db/orm.js';
+import { createLogger } from '../logger.js';
+import { createTemporalClient } from '../temporal/client.js';
+import { startWorker } from '../temporal/worker.js';
+import { resolveInfrastructure } from './infrastructure.js';
+import { failStartup, onShutdownSignal } from './lifecycle.js';
+import { listen } from './listen.js';
+
+/**
+ * Everything in one process tree: PostgreSQL and Temporal (embedded unless configured), the
+ * worker and the API. Stops it all, newest first, on Ctrl-C.
+ */
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
+  const stops: (() => Promise<void>)[] = [];
+  const shutdown = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'stop failed'));
+  };
+  onShutdownSignal(logger, shutdown);
+  try {
+    const infra = await resolveInfrastructure(config, logger);
+    stops.push(() => infra.stop());
+
+    const orm = await createOrm({ url: infra.databaseUrl, logger });
+    stops.push(() => orm.close());
+    const applied = await migrateUp(orm);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+
+    const temporal = createTemporalClient({
+      address: infra.temporalAddress,
+      namespace: config.temporal.namespace,
+    });
+    stops.push(() => temporal.close());
+
+    const worker = await startWorker({
+      address: infra.temporalAddress,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      orm,
+      logger,
+    });
+    stops.push(() => worker.stop());
+
+    const server = await listen(
+      createApp({ orm, temporal: temporal.client, logger }),
+      config.api.port,
+      config.api.host,
+    );
+    stops.push(() => server.close());
+
+    const lines = [
+      '',
+      'servicetitan-sync is running',
+      `  API             ${server.url}  (readiness: ${server.url}/readyz)`,
+      `  Temporal        ${infra.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
+      ...(infra.temporalUiUrl ? [`  Temporal Web UI ${infra.temporalUiUrl}`] : []),
+      `  PostgreSQL      ${config.database.url ? 'DATABASE_URL' : `embedded, data in ${config.dataDir}/postgres`}`,
+      '  Ctrl-C stops everything.',
+      '',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } catch (error) {
+    await shutdown();
+    failStartup(error);
+  }
+}
+
+await main();

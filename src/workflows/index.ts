@@ -1,0 +1,1 @@
+export { syncTenantWorkflow } from './sync-tenant.workflow.js';
