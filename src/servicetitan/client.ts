@@ -1,0 +1,185 @@
+import type { z } from 'zod';
+import { createOidcTokenFetcher } from './auth.js';
+import { defaultBackoff } from './backoff.js';
+import { type ConnectionTestResult, runConnectionTest } from './connection-test.js';
+import { ServiceTitanConfigError } from './errors.js';
+import { createHttpExecutor, type TenantContext } from './http.js';
+import { type ListPaginationOptions, type PageFetcher, paginateExport, paginateList } from './paginate.js';
+import { createRateLimiterRegistry } from './rate-limiter.js';
+import {
+  modulePath,
+  type RecordOf,
+  type StreamDefinition,
+  type StreamName,
+  streamNames,
+  streams,
+} from './streams/index.js';
+import { createTokenCache, credentialKey } from './token-cache.js';
+import type {
+  ExportPage,
+  ListPage,
+  ServiceTitanClientOptions,
+  ServiceTitanEnvironment,
+  TenantCredential,
+} from './types.js';
+import { requireSecureBaseUrl, trimBase } from './url-policy.js';
+
+export interface ExportPagesOptions {
+  /** A previous `continueFrom`, or a date such as "2020-01-01"; absent = from the beginning. */
+  from?: string;
+  includeRecentChanges?: boolean;
+  signal?: AbortSignal;
+}
+
+export type ListPagesOptions = ListPaginationOptions;
+
+export interface TenantApi {
+  readonly tenantId: string;
+  readonly environment: ServiceTitanEnvironment;
+  exportPages<S extends StreamName>(
+    stream: S,
+    opts?: ExportPagesOptions,
+  ): AsyncIterable<ExportPage<RecordOf<S>>>;
+  listPages<S extends StreamName>(stream: S, opts?: ListPagesOptions): AsyncIterable<ListPage<RecordOf<S>>>;
+  testConnection(opts?: { signal?: AbortSignal }): Promise<ConnectionTestResult>;
+}
+
+export interface ServiceTitanClientStats {
+  /** HTTP requests sent to the API (retries included). */
+  apiRequests: number;
+  /** Requests sent to the token endpoint. */
+  tokenRequests: number;
+}
+
+export interface ServiceTitanClient {
+  /** Cheap: tenants with the same credential share the token cache and the rate limiter. */
+  tenant(cred: TenantCredential): TenantApi;
+  stats(): ServiceTitanClientStats;
+  /** Aborts every request in flight; later calls fail. */
+  close(): void;
+}
+
+const environments: ServiceTitanEnvironment[] = ['integration', 'production'];
+
+/** The streams table is heterogeneous; this recovers one entry's precise record type. */
+function definitionOf<S extends StreamName>(stream: S): StreamDefinition<z.ZodType<RecordOf<S>>> {
+  return streams[stream] as unknown as StreamDefinition<z.ZodType<RecordOf<S>>>;
+}
+
+export function createServiceTitanClient(opts: ServiceTitanClientOptions): ServiceTitanClient {
+  if (!opts.appKey)
+    throw new ServiceTitanConfigError('The ServiceTitan app key (ST-App-Key) is not configured.');
+  const bases = Object.fromEntries(
+    environments.map((env) => {
+      const endpoints = opts.environments[env];
+      requireSecureBaseUrl(endpoints.authUrl, `ServiceTitan ${env} auth URL`);
+      return [env, trimBase(requireSecureBaseUrl(endpoints.apiUrl, `ServiceTitan ${env} API URL`))];
+    }),
+  ) as Record<ServiceTitanEnvironment, string>;
+
+  const now = opts.now ?? Date.now;
+  const fetchImpl = opts.fetch ?? globalThis.fetch;
+  const timeoutMs = opts.requestTimeoutMs ?? 100_000;
+  const maxAttempts = opts.maxAttempts ?? 8;
+  const backoff = opts.backoff ?? defaultBackoff;
+  const closing = new AbortController();
+
+  const limiters = createRateLimiterRegistry({
+    ratePerSecond: opts.rateLimitPerSecond ?? 60,
+    burst: opts.rateLimitBurst,
+    now,
+  });
+  const tokens = createTokenCache({
+    now,
+    fetchToken: createOidcTokenFetcher({
+      authUrlOf: (cred) => opts.environments[cred.environment].authUrl,
+      timeoutMs: Math.min(timeoutMs, 30_000),
+      maxAttempts,
+      backoff,
+      fetch: opts.fetch,
+      logger: opts.logger,
+      now,
+      random: opts.random,
+    }),
+  });
+  const http = createHttpExecutor({
+    appKey: opts.appKey,
+    fetch: fetchImpl,
+    timeoutMs,
+    maxAttempts,
+    maxElapsedMs: opts.maxElapsedMs ?? 5 * 60_000,
+    backoff,
+    logger: opts.logger,
+    now,
+    random: opts.random,
+  });
+
+  const withClose = (signal: AbortSignal | undefined) => {
+    closing.signal.throwIfAborted();
+    return signal ? AbortSignal.any([signal, closing.signal]) : closing.signal;
+  };
+
+  return {
+    tenant(cred) {
+      if (!/^\d{1,19}$/.test(cred.tenantId)) {
+        throw new ServiceTitanConfigError(
+          `The ServiceTitan tenant ID must be a number; got "${cred.tenantId}".`,
+        );
+      }
+      if (!environments.includes(cred.environment)) {
+        throw new ServiceTitanConfigError(`Unknown ServiceTitan environment "${String(cred.environment)}".`);
+      }
+      const ctx: TenantContext = {
+        cred,
+        apiBase: bases[cred.environment],
+        limiter: limiters.get(`${opts.appKey}:${credentialKey({ ...cred, clientId: '' })}`),
+        tokens,
+      };
+      const fetcherFor =
+        (stream: StreamName, kind: 'export' | 'list'): PageFetcher =>
+        (query, { signal, giveUpOn }) =>
+          http.getJson(ctx, modulePath(streams[stream], cred.tenantId, kind), query, {
+            module: streams[stream].module,
+            signal: withClose(signal),
+            giveUpOn,
+          });
+
+      return {
+        tenantId: cred.tenantId,
+        environment: cred.environment,
+        exportPages(stream, options = {}) {
+          return paginateExport(definitionOf(stream), fetcherFor(stream, 'export'), options);
+        },
+        listPages(stream, options = {}) {
+          return paginateList(definitionOf(stream), fetcherFor(stream, 'list'), options);
+        },
+        testConnection({ signal } = {}) {
+          return runConnectionTest(
+            {
+              streamNames,
+              moduleOf: (stream) => streams[stream].module,
+              getToken: (s) => tokens.get(cred, { signal: withClose(s) }),
+              probe: (stream, s) =>
+                http.getJson(
+                  ctx,
+                  modulePath(streams[stream], cred.tenantId, 'list'),
+                  { ...streams[stream].listParams, page: '1', pageSize: '1' },
+                  {
+                    module: streams[stream].module,
+                    signal: withClose(s),
+                    maxAttempts: 3,
+                    maxElapsedMs: 20_000,
+                  },
+                ),
+            },
+            signal,
+          );
+        },
+      };
+    },
+    stats: () => ({ apiRequests: http.requestCount(), tokenRequests: tokens.fetchCount() }),
+    close() {
+      closing.abort(new DOMException('ServiceTitan client closed', 'AbortError'));
+    },
+  };
+}

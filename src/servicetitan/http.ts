@@ -1,0 +1,207 @@
+import type { Logger } from '../logger.js';
+import { describeNetworkError } from './auth.js';
+import { type BackoffOptions, defaultBackoff, nextDelay, sleep } from './backoff.js';
+import { RateLimited, type ServiceTitanError, ServiceTitanUnavailable } from './errors.js';
+import { classifyApiResponse } from './problem-details.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { TokenCache } from './token-cache.js';
+import type { TenantCredential } from './types.js';
+
+export interface TenantContext {
+  cred: TenantCredential;
+  /** API base without trailing slash. */
+  apiBase: string;
+  limiter: RateLimiter;
+  tokens: TokenCache;
+}
+
+export interface HttpExecutorOptions {
+  appKey: string;
+  fetch: typeof fetch;
+  timeoutMs: number;
+  maxAttempts: number;
+  maxElapsedMs: number;
+  backoff?: BackoffOptions;
+  logger?: Logger;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface GetJsonOptions {
+  /** The API module the path belongs to (crm, accounting): named in ModuleNotLicensed. */
+  module: string;
+  signal?: AbortSignal;
+  maxAttempts?: number;
+  maxElapsedMs?: number;
+  /** Return true to stop retrying this error at once (e.g. to fall back to a smaller page). */
+  giveUpOn?: (err: ServiceTitanError) => boolean;
+}
+
+export interface HttpExecutor {
+  getJson(
+    ctx: TenantContext,
+    path: string,
+    query: Record<string, string | undefined>,
+    options: GetJsonOptions,
+  ): Promise<unknown>;
+  /** HTTP requests sent so far (attempts included). */
+  requestCount(): number;
+}
+
+/**
+ * One GET with everything around it: rate limit slot, bearer token, per-request timeout,
+ * retries with backoff on retryable failures, one token refresh on 401, typed errors.
+ */
+export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
+  const now = options.now ?? Date.now;
+  const backoff = options.backoff ?? defaultBackoff;
+  let requests = 0;
+
+  async function attemptOnce(
+    url: string,
+    path: string,
+    token: string,
+    module: string,
+    signal: AbortSignal | undefined,
+  ): Promise<
+    { ok: true; body: unknown } | { ok: false; unauthorized: true } | { ok: false; error: ServiceTitanError }
+  > {
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let response: Response;
+    let bodyText: string;
+    let phase: 'connect' | 'body' = 'connect';
+    try {
+      requests++;
+      response = await options.fetch(url, {
+        method: 'GET',
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'ST-App-Key': options.appKey,
+          Accept: 'application/json',
+        },
+        signal: combined,
+      });
+      phase = 'body';
+      bodyText = await response.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (timeout.aborted) {
+        return {
+          ok: false,
+          error: new ServiceTitanUnavailable(
+            'timeout',
+            `ServiceTitan did not answer ${path} within ${Math.round(options.timeoutMs / 1000)} s.`,
+            { path },
+            { cause: err },
+          ),
+        };
+      }
+      return {
+        ok: false,
+        error: new ServiceTitanUnavailable(
+          phase === 'body' ? 'invalid_body' : 'network',
+          `${phase === 'body' ? 'The response body of' : 'The request to'} ${path} was cut off (${describeNetworkError(err)}).`,
+          { path, phase },
+          { cause: err },
+        ),
+      };
+    }
+    if (response.status === 401) return { ok: false, unauthorized: true };
+    if (response.status >= 200 && response.status < 300) {
+      try {
+        return { ok: true, body: JSON.parse(bodyText) };
+      } catch (err) {
+        return {
+          ok: false,
+          error: new ServiceTitanUnavailable(
+            'invalid_body',
+            `ServiceTitan sent an incomplete or non-JSON body for ${path} (HTTP ${response.status}, ${bodyText.length} chars).`,
+            { path, status: response.status, contentType: response.headers.get('content-type') },
+            { cause: err },
+          ),
+        };
+      }
+    }
+    return {
+      ok: false,
+      error: classifyApiResponse({
+        status: response.status,
+        headers: response.headers,
+        bodyText,
+        path,
+        module,
+        now: now(),
+      }),
+    };
+  }
+
+  return {
+    requestCount: () => requests,
+    async getJson(ctx, path, query, getOptions) {
+      const { signal, module } = getOptions;
+      const maxAttempts = getOptions.maxAttempts ?? options.maxAttempts;
+      const maxElapsedMs = getOptions.maxElapsedMs ?? options.maxElapsedMs;
+      const url = buildUrl(ctx.apiBase, path, query);
+      const startedAt = now();
+      let rejectedToken: string | undefined;
+      let refreshedAfter401 = false;
+
+      for (let attempt = 1; ; attempt++) {
+        await ctx.limiter.acquire(signal);
+        const token = await ctx.tokens.get(ctx.cred, { signal, reject: rejectedToken });
+        const outcome = await attemptOnce(url, path, token, module, signal);
+        if (outcome.ok) return outcome.body;
+
+        if ('unauthorized' in outcome) {
+          if (!refreshedAfter401) {
+            // The token expired early or was revoked: fetch a new one and retry with it at once.
+            refreshedAfter401 = true;
+            rejectedToken = token;
+            options.logger?.info({ tenantId: ctx.cred.tenantId, path }, 'servicetitan 401; refreshing token');
+            continue;
+          }
+          throw classifyApiResponse({
+            status: 401,
+            headers: new Headers(),
+            bodyText: undefined,
+            path,
+            module,
+          });
+        }
+
+        const error = outcome.error;
+        if (error instanceof RateLimited) ctx.limiter.onThrottled(error.retryAfterMs);
+        if (!error.retryable || getOptions.giveUpOn?.(error)) throw error;
+        const delay = nextDelay(attempt, error.retryAfterMs, backoff, options.random);
+        const elapsed = now() - startedAt;
+        if (attempt >= maxAttempts || elapsed + delay > maxElapsedMs) {
+          options.logger?.warn(
+            { tenantId: ctx.cred.tenantId, path, attempts: attempt, code: error.code, status: error.status },
+            'servicetitan request failed; giving up',
+          );
+          throw error;
+        }
+        options.logger?.debug(
+          {
+            tenantId: ctx.cred.tenantId,
+            path,
+            attempt,
+            delayMs: delay,
+            code: error.code,
+            status: error.status,
+          },
+          'servicetitan request failed; retrying',
+        );
+        await sleep(delay, signal);
+      }
+    },
+  };
+}
+
+export function buildUrl(base: string, path: string, query: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, v);
+  const qs = params.toString();
+  return `${base}${path}${qs ? `?${qs}` : ''}`;
+}

@@ -1,0 +1,116 @@
+import {
+  AppNotApproved,
+  BadRequest,
+  ModuleNotLicensed,
+  NotFound,
+  RateLimited,
+  type ServiceTitanError,
+  ServiceTitanUnavailable,
+} from './errors.js';
+import { parseRetryAfter } from './retry-after.js';
+
+/** The RFC 7807-like error body ServiceTitan sends on 400/403/404/409 (all fields optional here). */
+export interface ProblemDetails {
+  type?: string;
+  title?: string;
+  detail?: string;
+  status?: number;
+  traceId?: string;
+  errors?: Record<string, unknown>;
+  message?: string;
+}
+
+export function parseProblemDetails(bodyText: string | undefined): ProblemDetails | undefined {
+  if (!bodyText) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(bodyText);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      const o = parsed as Record<string, unknown>;
+      const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      return {
+        type: str(o.type),
+        title: str(o.title) ?? str(o.Title),
+        detail: str(o.detail),
+        status: typeof o.status === 'number' ? o.status : undefined,
+        traceId: str(o.traceId),
+        errors: o.errors && typeof o.errors === 'object' ? (o.errors as Record<string, unknown>) : undefined,
+        message: str(o.message) ?? str(o.Message) ?? str(o.error_description),
+      };
+    }
+  } catch {
+    // not JSON: an HTML page or plain text
+  }
+  return undefined;
+}
+
+const notLicensedWords = /licens|subscri|not enabled|module|scope|feature/i;
+const notApprovedWords =
+  /approv|not authori[sz]ed for|application access|app(lication)? (is )?not (connected|installed)|connect(ed)? the app/i;
+
+/**
+ * 403 means either "the tenant has not approved the app" or "the tenant has not licensed this
+ * module". Only the body tells them apart; we match keywords in type/title/detail/message:
+ * "licens"/"subscri"/"module"/"scope" → ModuleNotLicensed, "approv"/"application access" →
+ * AppNotApproved. A 403 whose body says neither defaults to AppNotApproved, the loud choice (the
+ * whole tenant stops with an actionable message) rather than silently skipping every stream;
+ * `details.evidence = 'default'` marks such a guess so the connection test can refine it (a 403 on
+ * one stream while another stream works is a module the tenant lacks, not a missing approval).
+ */
+export function classifyForbidden(
+  problem: ProblemDetails | undefined,
+  bodyText: string | undefined,
+  module: string,
+) {
+  const text = problem
+    ? [problem.type, problem.title, problem.detail, problem.message].filter(Boolean).join(' ')
+    : (bodyText ?? '').slice(0, 2000);
+  const details = { status: 403, title: problem?.title, detail: problem?.detail, traceId: problem?.traceId };
+  if (notApprovedWords.test(text)) return new AppNotApproved({ ...details, evidence: 'body' });
+  if (notLicensedWords.test(text)) return new ModuleNotLicensed(module, { ...details, evidence: 'body' });
+  return new AppNotApproved({ ...details, evidence: 'default' });
+}
+
+/** Turns a non-2xx API response into a typed error (the caller decides whether to retry). */
+export function classifyApiResponse(input: {
+  status: number;
+  headers: Headers;
+  bodyText: string | undefined;
+  path: string;
+  module: string;
+  now?: number;
+}): ServiceTitanError {
+  const { status, headers, bodyText, path, module } = input;
+  const problem = parseProblemDetails(bodyText);
+  const retryAfter = parseRetryAfter(headers.get('retry-after'), bodyText, input.now);
+  if (status === 429) return new RateLimited(retryAfter, { status, path });
+  if (status >= 500 || status === 408) {
+    const html = /^\s*</.test(bodyText ?? '');
+    return new ServiceTitanUnavailable(
+      status === 408 ? 'timeout' : 'server_error',
+      `ServiceTitan answered HTTP ${status}${html ? ' (an HTML error page)' : ''} for ${path}.`,
+      { status, path, retryAfterMs: retryAfter, traceId: problem?.traceId },
+    );
+  }
+  if (status === 403) return classifyForbidden(problem, bodyText, module);
+  if (status === 401) {
+    // Only reached after a refreshed token was refused too: the credential works at the token
+    // endpoint but the API refuses it, which is what an unapproved app looks like.
+    return new AppNotApproved({ status, path, title: problem?.title, evidence: 'status_401' });
+  }
+  if (status === 404) return new NotFound(path, { status, title: problem?.title, traceId: problem?.traceId });
+  const summary = [problem?.title, problem?.detail, formatValidationErrors(problem?.errors)]
+    .filter(Boolean)
+    .join(' ');
+  return new BadRequest(
+    `ServiceTitan rejected the request to ${path} (HTTP ${status})${summary ? `: ${summary}` : '.'}`,
+    { status, path, title: problem?.title, errors: problem?.errors, traceId: problem?.traceId },
+  );
+}
+
+function formatValidationErrors(errors: Record<string, unknown> | undefined): string | undefined {
+  if (!errors) return undefined;
+  const parts = Object.entries(errors).map(
+    ([field, msgs]) => `${field}: ${Array.isArray(msgs) ? msgs.join('; ') : String(msgs)}`,
+  );
+  return parts.length ? parts.join(', ') : undefined;
+}

@@ -1,0 +1,67 @@
+import type { Logger } from '../logger.js';
+
+export type ServiceTitanEnvironment = 'integration' | 'production';
+
+export interface ServiceTitanEndpoints {
+  /** e.g. https://auth.servicetitan.io (the token endpoint is `${authUrl}/connect/token`). */
+  authUrl: string;
+  /** e.g. https://api.servicetitan.io */
+  apiUrl: string;
+}
+
+export interface ServiceTitanClientOptions {
+  /** The application's key, sent as `ST-App-Key`: one for every tenant and environment. */
+  appKey: string;
+  environments: Record<ServiceTitanEnvironment, ServiceTitanEndpoints>;
+  /** Requests per second per (app key, tenant). Default 60, ServiceTitan's documented limit. */
+  rateLimitPerSecond?: number;
+  /** Requests that may start back to back; default rateLimitPerSecond / 6. */
+  rateLimitBurst?: number;
+  /** Per HTTP request, headers and body included. Default 100 s (the server's own timeout). */
+  requestTimeoutMs?: number;
+  /** Attempts per request, the first included. Default 8. */
+  maxAttempts?: number;
+  /** Give up retrying a request once this much time has passed since its first attempt. Default 5 min. */
+  maxElapsedMs?: number;
+  /** Backoff scale: first retry waits up to baseMs, doubling up to maxMs. Default 250 ms / 20 s. */
+  backoff?: { baseMs: number; maxMs: number };
+  logger?: Logger;
+  /** Injectable for unit tests only. */
+  fetch?: typeof fetch;
+  /** Injectable clock for unit tests. */
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface TenantCredential {
+  environment: ServiceTitanEnvironment;
+  /** int64, kept as a string. */
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** A record that failed its stream's schema: stored as skipped by the caller, never dropped silently. */
+export interface InvalidRecord {
+  id?: unknown;
+  reason: string;
+  raw: unknown;
+}
+
+export interface ExportPage<T> {
+  records: T[];
+  invalid: InvalidRecord[];
+  /** Token to resume after this page (persist it with the page's data). */
+  continueFrom: string;
+  hasMore: boolean;
+}
+
+export interface ListPage<T> {
+  records: T[];
+  invalid: InvalidRecord[];
+  /** The page number this page was fetched as, at `pageSize`. */
+  page: number;
+  /** Page size actually used (drops from 5000 to 1000 when big pages come back truncated). */
+  pageSize: number;
+  hasMore: boolean;
+}
