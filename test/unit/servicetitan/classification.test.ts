@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  AppNotApproved,
+  BadRequest,
+  InvalidCredentials,
+  isRetryable,
+  ModuleNotLicensed,
+  NotFound,
+  PaginationLoop,
+  RateLimited,
+  ResponseValidation,
+  retryAfterMs,
+  ServiceTitanUnavailable,
+} from '../../../src/servicetitan/errors.js';
+import { classifyApiResponse } from '../../../src/servicetitan/problem-details.js';
+
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../fixtures/servicetitan/${name}`, import.meta.url), 'utf8');
+
+const classify = (status: number, body?: string, headers: Record<string, string | undefined> = {}) =>
+  classifyApiResponse({
+    status,
+    headers: new Headers(Object.entries(headers).filter((e): e is [string, string] => e[1] !== undefined)),
+    bodyText: body,
+    path: '/accounting/v2/tenant/1/invoices',
+    module: 'accounting',
+    now: 0,
+  });
+
+describe('classification of API responses', () => {
+  it.each([
+    {
+      status: 429,
+      body: undefined,
+      headers: { 'retry-after': '2' },
+      type: RateLimited,
+      retryable: true,
+      wait: 2000,
+    },
+    {
+      status: 429,
+      body: '{"message":"Try again in 5 seconds"}',
+      headers: {},
+      type: RateLimited,
+      retryable: true,
+      wait: 5000,
+    },
+    { status: 429, body: '', headers: {}, type: RateLimited, retryable: true, wait: undefined },
+    { status: 500, body: '{}', headers: {}, type: ServiceTitanUnavailable, retryable: true, wait: undefined },
+    {
+      status: 502,
+      body: '<html>Bad gateway</html>',
+      headers: {},
+      type: ServiceTitanUnavailable,
+      retryable: true,
+      wait: undefined,
+    },
+    {
+      status: 503,
+      body: '<!DOCTYPE html><html>503</html>',
+      headers: { 'retry-after': '7' },
+      type: ServiceTitanUnavailable,
+      retryable: true,
+      wait: 7000,
+    },
+    { status: 408, body: '', headers: {}, type: ServiceTitanUnavailable, retryable: true, wait: undefined },
+    {
+      status: 400,
+      body: fixture('problem-400.json'),
+      headers: {},
+      type: BadRequest,
+      retryable: false,
+      wait: undefined,
+    },
+    {
+      status: 404,
+      body: '{"title":"Not Found"}',
+      headers: {},
+      type: NotFound,
+      retryable: false,
+      wait: undefined,
+    },
+    {
+      status: 409,
+      body: '{"title":"Conflict"}',
+      headers: {},
+      type: BadRequest,
+      retryable: false,
+      wait: undefined,
+    },
+    {
+      status: 403,
+      body: fixture('problem-403-not-licensed.json'),
+      headers: {},
+      type: ModuleNotLicensed,
+      retryable: false,
+      wait: undefined,
+    },
+    {
+      status: 403,
+      body: '{"title":"Forbidden","detail":"The application has not been approved by the tenant."}',
+      headers: {},
+      type: AppNotApproved,
+      retryable: false,
+      wait: undefined,
+    },
+    {
+      status: 403,
+      body: '{"title":"Forbidden"}',
+      headers: {},
+      type: AppNotApproved,
+      retryable: false,
+      wait: undefined,
+    },
+    { status: 401, body: '', headers: {}, type: AppNotApproved, retryable: false, wait: undefined },
+  ])('HTTP $status $body → $type.name', ({ status, body, headers, type, retryable, wait }) => {
+    const err = classify(status, body, headers);
+    expect(err).toBeInstanceOf(type);
+    expect(err.retryable).toBe(retryable);
+    expect(isRetryable(err)).toBe(retryable);
+    expect(retryAfterMs(err)).toBe(wait);
+    expect(err.code).toMatch(/^servicetitan_/);
+    expect(err.message.length).toBeGreaterThan(20);
+  });
+
+  it('a 400 carries the RFC 7807 title and field errors in its message', () => {
+    const err = classify(400, fixture('problem-400.json'));
+    expect(err.message).toContain('One or more validation errors occurred.');
+    expect(err.message).toContain("modifiedOnOrAfter: The value 'yesterday' is not valid.");
+  });
+
+  it('not approved tells the user where to approve the app', () => {
+    expect(new AppNotApproved().message).toContain('Settings > Integrations > API Application Access');
+  });
+
+  it('not licensed names the module', () => {
+    const err = classify(403, fixture('problem-403-not-licensed.json'));
+    expect(err).toBeInstanceOf(ModuleNotLicensed);
+    expect((err as ModuleNotLicensed).module).toBe('accounting');
+    expect(err.details).toMatchObject({ evidence: 'body' });
+  });
+
+  it('an unknown 403 body is a documented guess: AppNotApproved with evidence=default', () => {
+    expect(classify(403, 'Forbidden').details).toMatchObject({ evidence: 'default' });
+  });
+
+  it.each([
+    [new InvalidCredentials(), false],
+    [new PaginationLoop('customers'), false],
+    [new ResponseValidation('bad'), false],
+    [new Error('unexpected'), true],
+    [Object.assign(new Error('aborted'), { name: 'AbortError' }), false],
+  ])('isRetryable(%s) = %s', (err, expected) => {
+    expect(isRetryable(err)).toBe(expected);
+  });
+});
