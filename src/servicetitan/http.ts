@@ -64,7 +64,9 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
     module: string,
     signal: AbortSignal | undefined,
   ): Promise<
-    { ok: true; body: unknown } | { ok: false; unauthorized: true } | { ok: false; error: ServiceTitanError }
+    | { ok: true; body: unknown }
+    | { ok: false; unauthorized: true; bodyText: string }
+    | { ok: false; error: ServiceTitanError }
   > {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -107,7 +109,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
         ),
       };
     }
-    if (response.status === 401) return { ok: false, unauthorized: true };
+    if (response.status === 401) return { ok: false, unauthorized: true, bodyText };
     if (response.status >= 200 && response.status < 300) {
       try {
         return { ok: true, body: JSON.parse(bodyText) };

@@ -1,9 +1,11 @@
 import {
   AppNotApproved,
   BadRequest,
+  InvalidCredentials,
   ModuleNotLicensed,
   NotFound,
   RateLimited,
+  ServiceTitanConfigError,
   type ServiceTitanError,
   ServiceTitanUnavailable,
 } from './errors.js';
@@ -18,6 +20,8 @@ export interface ProblemDetails {
   traceId?: string;
   errors?: Record<string, unknown>;
   message?: string;
+  /** Some gateways (and the sandbox) put a machine-readable reason in `data.reason`. */
+  reason?: string;
 }
 
 export function parseProblemDetails(bodyText: string | undefined): ProblemDetails | undefined {
@@ -35,6 +39,8 @@ export function parseProblemDetails(bodyText: string | undefined): ProblemDetail
         traceId: str(o.traceId),
         errors: o.errors && typeof o.errors === 'object' ? (o.errors as Record<string, unknown>) : undefined,
         message: str(o.message) ?? str(o.Message) ?? str(o.error_description),
+        reason:
+          o.data && typeof o.data === 'object' ? str((o.data as Record<string, unknown>).reason) : undefined,
       };
     }
   } catch {
@@ -62,7 +68,9 @@ export function classifyForbidden(
   module: string,
 ) {
   const text = problem
-    ? [problem.type, problem.title, problem.detail, problem.message].filter(Boolean).join(' ')
+    ? [problem.reason, problem.title, problem.detail, problem.message, formatValidationErrors(problem.errors)]
+        .filter(Boolean)
+        .join(' ')
     : (bodyText ?? '').slice(0, 2000);
   const details = { status: 403, title: problem?.title, detail: problem?.detail, traceId: problem?.traceId };
   if (notApprovedWords.test(text)) return new AppNotApproved({ ...details, evidence: 'body' });
@@ -92,11 +100,7 @@ export function classifyApiResponse(input: {
     );
   }
   if (status === 403) return classifyForbidden(problem, bodyText, module);
-  if (status === 401) {
-    // Only reached after a refreshed token was refused too: the credential works at the token
-    // endpoint but the API refuses it, which is what an unapproved app looks like.
-    return new AppNotApproved({ status, path, title: problem?.title, evidence: 'status_401' });
-  }
+  if (status === 401) return classifyUnauthorized(problem, path);
   if (status === 404) return new NotFound(path, { status, title: problem?.title, traceId: problem?.traceId });
   const summary = [problem?.title, problem?.detail, formatValidationErrors(problem?.errors)]
     .filter(Boolean)
@@ -105,6 +109,26 @@ export function classifyApiResponse(input: {
     `ServiceTitan rejected the request to ${path} (HTTP ${status})${summary ? `: ${summary}` : '.'}`,
     { status, path, title: problem?.title, errors: problem?.errors, traceId: problem?.traceId },
   );
+}
+
+/**
+ * Only reached after a freshly issued token was refused too. A bad app key is our configuration;
+ * a token "not valid for tenant" means the client id belongs to another tenant; anything else is
+ * what an unapproved app looks like (ServiceTitan issues tokens before approval, API-NOTES).
+ */
+function classifyUnauthorized(problem: ProblemDetails | undefined, path: string): ServiceTitanError {
+  const text = [problem?.reason, problem?.title, problem?.detail, problem?.message].filter(Boolean).join(' ');
+  const details = { status: 401, path, title: problem?.title, reason: problem?.reason };
+  if (/app[- ]?key|InvalidAppKey|MissingAppKey/i.test(text)) {
+    return new ServiceTitanConfigError(
+      'ServiceTitan refused our application key (ST-App-Key): check SERVICETITAN_APP_KEY.',
+      details,
+    );
+  }
+  if (/TenantMismatch|not valid for tenant/i.test(text)) {
+    return new InvalidCredentials({ ...details, hint: 'client id belongs to another tenant' });
+  }
+  return new AppNotApproved({ ...details, evidence: 'status_401' });
 }
 
 function formatValidationErrors(errors: Record<string, unknown> | undefined): string | undefined {

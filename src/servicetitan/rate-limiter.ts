@@ -3,7 +3,11 @@ import { sleep as realSleep } from './backoff.js';
 export interface RateLimiterOptions {
   /** Steady rate allowed, requests per second. ServiceTitan: 60 per (app, tenant). */
   ratePerSecond: number;
-  /** Requests that may start back to back after an idle period. Default: rate / 6 (10 at 60/s). */
+  /**
+   * Requests that may start back to back after an idle period. Default 1: ServiceTitan (like the
+   * sandbox) counts requests in a sliding one-second window, so any burst on top of the steady
+   * rate would be answered 429.
+   */
   burst?: number;
   /** The adaptive rate never drops below this after repeated 429s. Default 1/s. */
   minRatePerSecond?: number;
@@ -30,7 +34,7 @@ export interface RateLimiter {
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const maxRate = options.ratePerSecond;
   if (!(maxRate > 0)) throw new RangeError('ratePerSecond must be > 0');
-  const burst = Math.max(1, Math.floor(options.burst ?? maxRate / 6));
+  const burst = Math.max(1, Math.floor(options.burst ?? 1));
   const minRate = Math.min(maxRate, options.minRatePerSecond ?? 1);
   const recoveryMs = options.recoveryMs ?? 10_000;
   const now = options.now ?? Date.now;

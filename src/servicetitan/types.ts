@@ -15,8 +15,13 @@ export interface ServiceTitanClientOptions {
   environments: Record<ServiceTitanEnvironment, ServiceTitanEndpoints>;
   /** Requests per second per (app key, tenant). Default 60, ServiceTitan's documented limit. */
   rateLimitPerSecond?: number;
-  /** Requests that may start back to back; default rateLimitPerSecond / 6. */
+  /** Requests that may start back to back; default 1 (smooth spacing). */
   rateLimitBurst?: number;
+  /**
+   * Fraction of the limit we actually aim for, so that network jitter never pushes a sliding
+   * one-second window over the limit. Default 0.97 (58.2 req/s of 60).
+   */
+  rateLimitTarget?: number;
   /** Per HTTP request, headers and body included. Default 100 s (the server's own timeout). */
   requestTimeoutMs?: number;
   /** Attempts per request, the first included. Default 8. */

@@ -155,3 +155,41 @@ describe('classification of API responses', () => {
     expect(isRetryable(err)).toBe(expected);
   });
 });
+
+describe('classification of the sandbox-style problem bodies', () => {
+  const body = (status: number, title: string, reason: string) =>
+    JSON.stringify({ type: 'x', title, status, traceId: 't', errors: { '': [title] }, data: { reason } });
+
+  it('403 "not approved … API Application Access" → AppNotApproved from the body', () => {
+    const err = classify(
+      403,
+      body(
+        403,
+        'The application is not approved by tenant 1. A tenant administrator must approve it in Settings > Integrations > API Application Access.',
+        'AppNotApproved',
+      ),
+    );
+    expect(err).toBeInstanceOf(AppNotApproved);
+    expect(err.details).toMatchObject({ evidence: 'body' });
+  });
+
+  it('403 "not licensed for the Accounting module" → ModuleNotLicensed from the body', () => {
+    const err = classify(
+      403,
+      body(403, 'Tenant 1 is not licensed for the Accounting module.', 'ModuleNotLicensed'),
+    );
+    expect(err).toBeInstanceOf(ModuleNotLicensed);
+  });
+
+  it('persistent 401 naming the app key → configuration error', () => {
+    expect(
+      classify(401, body(401, 'The ST-App-Key header is not a valid application key.', 'InvalidAppKey')).code,
+    ).toBe('servicetitan_config');
+  });
+
+  it('persistent 401 "not valid for tenant" → InvalidCredentials (client id of another tenant)', () => {
+    expect(
+      classify(401, body(401, 'The access token is not valid for tenant 7.', 'TenantMismatch')),
+    ).toBeInstanceOf(InvalidCredentials);
+  });
+});
