@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /** Paths whose values are secrets wherever they appear in a log object. */
 export const redactedPaths = [

@@ -15,6 +15,8 @@ export function ormConfig(options: { url: string; logger?: Logger; debug?: boole
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      // Applied migrations are returned to the caller, which reports them through its logger.
+      silent: true,
     },
     // Entities are defined with defineEntity: nothing to discover from TypeScript metadata.
     discovery: { warnWhenNoEntities: true },

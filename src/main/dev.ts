@@ -58,7 +58,7 @@ async function main() {
       `  API             ${server.url}  (readiness: ${server.url}/readyz)`,
       `  Temporal        ${infra.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
       ...(infra.temporalUiUrl ? [`  Temporal Web UI ${infra.temporalUiUrl}`] : []),
-      `  PostgreSQL      ${config.database.url ? 'DATABASE_URL' : `embedded, data in ${config.dataDir}/postgres`}`,
+      `  PostgreSQL      ${config.database.url ? 'DATABASE_URL' : `${redactPassword(infra.databaseUrl)}  (embedded, data in ${config.dataDir}/postgres)`}`,
       '  Ctrl-C stops everything.',
       '',
     ];
@@ -67,6 +67,12 @@ async function main() {
     await shutdown();
     failStartup(error);
   }
+}
+
+function redactPassword(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
 }
 
 await main();

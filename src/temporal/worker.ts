@@ -50,6 +50,8 @@ function installRuntime(logger: Logger) {
   runtimeInstalled = true;
   const child = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
+    // The composition root owns shutdown order (API, worker, ORM, Temporal, database).
+    shutdownSignals: [],
     logger: {
       log: (level, message, meta) => {
         if (level === 'WARN') child.warn(meta ?? {}, message);

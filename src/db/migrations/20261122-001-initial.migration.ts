@@ -13,7 +13,7 @@ export class Migration20261122001Initial extends Migration {
 
     this.addSql(`create table "servicetitan_credentials" (
       "id" serial primary key,
-      "company_id" int not null references "companies" ("id") on delete cascade,
+      "company_id" int not null constraint "servicetitan_credentials_company_id_foreign" references "companies" ("id") on delete cascade,
       "environment" text not null check ("environment" in ('integration', 'production')),
       "tenant_id" varchar(20) not null,
       "client_id_encrypted" text not null,
@@ -31,7 +31,7 @@ export class Migration20261122001Initial extends Migration {
 
     this.addSql(`create table "servicetitan_sync_runs" (
       "id" serial primary key,
-      "credential_id" int not null references "servicetitan_credentials" ("id") on delete cascade,
+      "credential_id" int not null constraint "servicetitan_sync_runs_credential_id_foreign" references "servicetitan_credentials" ("id") on delete cascade,
       "trigger" text not null check ("trigger" in ('manual', 'schedule', 'cli', 'demo')),
       "streams" text[] not null,
       "mode" jsonb not null,
@@ -49,7 +49,7 @@ export class Migration20261122001Initial extends Migration {
     this.addSql(`create index "servicetitan_sync_runs_status_index" on "servicetitan_sync_runs" ("status");`);
 
     this.addSql(`create table "sync_stream_state" (
-      "credential_id" int not null references "servicetitan_credentials" ("id") on delete cascade,
+      "credential_id" int not null constraint "sync_stream_state_credential_id_foreign" references "servicetitan_credentials" ("id") on delete cascade,
       "stream" varchar(64) not null,
       "cursor" text null,
       "high_water_mark" timestamptz null,

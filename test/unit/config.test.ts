@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const key32 = Buffer.alloc(32, 7).toString('base64');
+
+describe('loadConfig', () => {
+  it('when the environment is empty, then the embedded defaults and the real ServiceTitan URLs apply', () => {
+    const config = loadConfig({});
+    expect(config.database.url).toBeUndefined();
+    expect(config.temporal.address).toBeUndefined();
+    expect(config.temporal.namespace).toBe('default');
+    expect(config.temporal.taskQueue).toBe('servicetitan-sync');
+    expect(config.api.port).toBe(3000);
+    expect(config.serviceTitan.integration).toEqual({
+      authUrl: 'https://auth-integration.servicetitan.io',
+      apiUrl: 'https://api-integration.servicetitan.io',
+    });
+    expect(config.serviceTitan.production).toEqual({
+      authUrl: 'https://auth.servicetitan.io',
+      apiUrl: 'https://api.servicetitan.io',
+    });
+    expect(Object.isFrozen(config.serviceTitan)).toBe(true);
+  });
+
+  it('when values are given, then they are parsed and trailing slashes dropped', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://u:p@db:5432/app',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      PORT: '8080',
+      ENCRYPTION_KEYS: `v2:${key32},v1:${key32}`,
+      SERVICETITAN_INTEGRATION_API_URL: 'http://127.0.0.1:4010/',
+    });
+    expect(config.database.url).toBe('postgresql://u:p@db:5432/app');
+    expect(config.temporal.address).toBe('temporal:7233');
+    expect(config.api.port).toBe(8080);
+    expect(config.encryptionKeys?.map((k) => k.version)).toEqual(['v2', 'v1']);
+    expect(config.serviceTitan.integration.apiUrl).toBe('http://127.0.0.1:4010');
+  });
+
+  it.each([
+    ['PORT', { PORT: 'eighty' }],
+    ['PORT', { PORT: '70000' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://localhost/db' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['ENCRYPTION_KEYS', { ENCRYPTION_KEYS: 'v1:c2hvcnQ=' }],
+    ['ENCRYPTION_KEYS', { ENCRYPTION_KEYS: 'no-version-here' }],
+    ['ENCRYPTION_KEYS', { ENCRYPTION_KEYS: `v1:${key32},v1:${key32}` }],
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short' }],
+    ['SERVICETITAN_PRODUCTION_AUTH_URL', { SERVICETITAN_PRODUCTION_AUTH_URL: 'not a url' }],
+    ['TEMPORAL_NAMESPACE', { TEMPORAL_NAMESPACE: '' }],
+  ])('when %s is invalid, then start-up fails naming it', (variable, env) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`\\b${variable}:`));
+  });
+
+  it('when several variables are invalid, then the message names each of them', () => {
+    try {
+      loadConfig({ PORT: 'x', LOG_LEVEL: 'loud' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toMatch(/PORT:/);
+      expect((error as Error).message).toMatch(/LOG_LEVEL:/);
+    }
+  });
+
+  it('when an encryption key is invalid, then the message does not echo the key', () => {
+    const secret = Buffer.alloc(16, 9).toString('base64');
+    expect(() => loadConfig({ ENCRYPTION_KEYS: `v1:${secret}` })).toThrow(/16 bytes/);
+    try {
+      loadConfig({ ENCRYPTION_KEYS: `v1:${secret}` });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secret);
+    }
+  });
+});
