@@ -33,7 +33,7 @@ export interface WorkerDeps {
   taskQueue: string;
   orm: MikroORM;
   logger: Logger;
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
 }
 
 export interface RunningWorker {
