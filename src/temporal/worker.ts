@@ -6,6 +6,7 @@ import {
   Runtime,
   Worker,
   type WorkflowBundle,
+  type WorkflowBundleOption,
 } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Logger } from '../logger.js';

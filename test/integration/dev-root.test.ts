@@ -17,7 +17,7 @@ interface Started {
 
 /** Runs the `npm start` composition root with nothing configured but a data directory. */
 async function startDev(dataDir: string, uiPort: number): Promise<Started> {
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
     PORT: '0',
