@@ -12,7 +12,18 @@ export const testLogger: Logger = createLogger({
 });
 
 /** Every table the product owns, for truncation between tests. */
-const tables = ['sync_stream_state', 'servicetitan_sync_runs', 'servicetitan_credentials', 'companies'];
+const tables = [
+  'outbox_events',
+  'skipped_records',
+  'members_stream',
+  'invoices_stream',
+  'servicetitan_customer_contacts',
+  'sync_schedules',
+  'sync_stream_state',
+  'servicetitan_sync_runs',
+  'servicetitan_credentials',
+  'companies',
+];
 
 export async function connectTestOrm(): Promise<MikroORM> {
   return createOrm({ url: inject('databaseUrl') });

@@ -1,11 +1,31 @@
 export * from './company.entity.js';
+export * from './ingest.entities.js';
 export * from './servicetitan-credential.entity.js';
 export * from './sync-run.entity.js';
 export * from './sync-stream-state.entity.js';
 
 import { Company } from './company.entity.js';
+import {
+  CustomerContact,
+  InvoiceRecord,
+  MemberRecord,
+  OutboxEvent,
+  SkippedRecord,
+  SyncSchedule,
+} from './ingest.entities.js';
 import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
 import { SyncRun } from './sync-run.entity.js';
 import { SyncStreamState } from './sync-stream-state.entity.js';
 
-export const entities = [Company, ServiceTitanCredential, SyncRun, SyncStreamState];
+export const entities = [
+  Company,
+  ServiceTitanCredential,
+  SyncRun,
+  SyncStreamState,
+  MemberRecord,
+  InvoiceRecord,
+  CustomerContact,
+  SkippedRecord,
+  OutboxEvent,
+  SyncSchedule,
+];

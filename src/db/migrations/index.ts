@@ -1,7 +1,11 @@
 import { Migration20261122001Initial } from './20261122-001-initial.migration.js';
+import { Migration20261122002Ingest } from './20261122-002-ingest.migration.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered from the file system) so they run
  * the same from TypeScript sources, a bundle, or a test.
  */
-export const migrations = [{ name: 'Migration20261122001Initial', class: Migration20261122001Initial }];
+export const migrations = [
+  { name: 'Migration20261122001Initial', class: Migration20261122001Initial },
+  { name: 'Migration20261122002Ingest', class: Migration20261122002Ingest },
+];
