@@ -10,7 +10,7 @@ import { DEFAULT_APP_KEY, DEMO_TENANTS, defaultClientId, defaultClientSecret } f
 import { encodeContinueFrom, parseFrom, readFeedPage } from './export-feed.js';
 import { createFaultInjector } from './faults.js';
 import { parseListQuery, runListQuery } from './list-query.js';
-import { problem, sendJson, TRUNCATE_LOCAL } from './problem.js';
+import { problem, sendDataPage, sendJson, TRUNCATE_LOCAL } from './problem.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { ID_BASES, type SandboxStream } from './records.js';
 import { createTenantData, type TenantData } from './tenant-data.js';
@@ -44,6 +44,10 @@ export interface SandboxApp extends SandboxControls {
   app: express.Express;
   /** Clears pending timers (slow faults, latency) so a closing server does not wait for them. */
   dispose(): void;
+}
+
+function* lazyMap<T, U>(items: readonly T[], map: (item: T) => U): Generator<U> {
+  for (const item of items) yield map(item);
 }
 
 export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
@@ -348,11 +352,11 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
           ? population.positionForTime(parsed.position.time, data.currentTick)
           : parsed.position;
       const page = readFeedPage(population, start, pageSizes[stream], data.currentTick);
-      sendJson(res, 200, {
-        hasMore: page.hasMore,
-        continueFrom: encodeContinueFrom(stream, page.next),
-        data: page.indices.map((index) => data.render(stream, index)),
-      });
+      sendDataPage(
+        res,
+        { hasMore: page.hasMore, continueFrom: encodeContinueFrom(stream, page.next) },
+        lazyMap(page.indices, (index) => data.render(stream, index)),
+      );
     });
   };
 
@@ -373,13 +377,16 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
         (index) => data.meta(stream, index),
         (id) => id - ID_BASES[stream],
       );
-      sendJson(res, 200, {
-        page: query.page,
-        pageSize: query.pageSize,
-        hasMore: result.hasMore,
-        totalCount: result.totalCount,
-        data: result.indices.map((index) => data.render(stream, index, 'list')),
-      });
+      sendDataPage(
+        res,
+        {
+          page: query.page,
+          pageSize: query.pageSize,
+          hasMore: result.hasMore,
+          totalCount: result.totalCount,
+        },
+        lazyMap(result.indices, (index) => data.render(stream, index, 'list')),
+      );
     });
   };
 

@@ -52,9 +52,41 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
-  const truncate = res.locals[TRUNCATE_LOCAL] as FaultSpec | undefined;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  sendText(res, status, JSON.stringify(body));
+}
+
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * Sends `{...head, data: [records]}` rendering and serialising one record at a time, in 64 KB
+ * chunks. Rendered objects then die young instead of a whole page (up to ~1 MB of invoices)
+ * living until one big JSON.stringify — that keeps the heap, and RSS, small under load.
+ */
+export function sendDataPage(res: Response, head: Record<string, unknown>, records: Iterable<unknown>): void {
+  const prefix = `${JSON.stringify(head).slice(0, -1)}${Object.keys(head).length > 0 ? ',' : ''}"data":[`;
+  if (res.locals[TRUNCATE_LOCAL]) {
+    const parts: string[] = [];
+    for (const record of records) parts.push(JSON.stringify(record));
+    sendText(res, 200, `${prefix}${parts.join(',')}]}`);
+    return;
+  }
+  res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+  let chunk = prefix;
+  let first = true;
+  for (const record of records) {
+    chunk += (first ? '' : ',') + JSON.stringify(record);
+    first = false;
+    if (chunk.length >= CHUNK_CHARS) {
+      res.write(chunk);
+      chunk = '';
+    }
+  }
+  res.end(`${chunk}]}`);
+}
+
+function sendText(res: Response, status: number, text: string): void {
+  const truncate = res.locals[TRUNCATE_LOCAL] as FaultSpec | undefined;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   if (!truncate) {
     res.status(status).send(text);

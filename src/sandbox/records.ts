@@ -80,7 +80,12 @@ export function streamHash(ctx: TenantSeed, stream: SandboxStream, ...values: nu
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const money = (cents: number): string => (cents / 100).toFixed(2);
+/** Integer cents → "1234.50"; avoids float formatting on the hot path. */
+function money(cents: number): string {
+  const abs = Math.abs(cents);
+  const fraction = abs % 100;
+  return `${cents < 0 ? '-' : ''}${(abs - fraction) / 100}.${fraction < 10 ? '0' : ''}${fraction}`;
+}
 const DAY = 86_400_000;
 
 interface Address {
@@ -312,6 +317,8 @@ export function renderContact(
 }
 
 const QUANTITIES = [1, 1, 1, 1, 2, 3, 0.5, 1.5, 2.25];
+// Quantities are 19-decimal strings in the real API; only exactly representable values are used.
+const QUANTITY_TEXT = new Map(QUANTITIES.map((q) => [q, q.toFixed(19)]));
 
 export function renderInvoice(
   ctx: TenantSeed,
@@ -331,6 +338,8 @@ export function renderInvoice(
   const taxRate = own.pick([0, 0.0725, 0.0825, 0.0945]);
   const createdOn = iso(input.createdAt);
   const modifiedOn = iso(input.modifiedAt);
+  // invoiceDate is midnight UTC: a calendar date, not an instant.
+  const invoiceDate = iso(invoiceDay);
   const technicianId = own.range(4001, 4030);
 
   const itemCount = own.range(1, 4);
@@ -353,7 +362,7 @@ export function renderInvoice(
         modifiedOn,
         businessUnit,
         technicianId,
-        invoiceDay,
+        invoiceDate,
       ),
     );
   }
@@ -379,7 +388,7 @@ export function renderInvoice(
         modifiedOn,
         businessUnit,
         technicianId,
-        invoiceDay,
+        invoiceDate,
       ),
     );
   }
@@ -397,8 +406,7 @@ export function renderInvoice(
     syncStatus: exported ? 'Exported' : own.pick(['Pending', null]),
     budgetCodeId: null,
     referenceNumber: String(10_000 + input.index),
-    // invoiceDate is midnight UTC: a calendar date, not an instant.
-    invoiceDate: iso(invoiceDay),
+    invoiceDate,
     dueDate: iso(invoiceDay + termDays * DAY),
     subTotal: money(subTotal),
     salesTax: money(salesTax),
@@ -486,14 +494,13 @@ function invoiceItem(
   modifiedOn: string,
   businessUnit: { id: number; name: string },
   technicianId: number,
-  invoiceDay: number,
+  serviceDate: string,
 ): Record<string, unknown> {
   const costCents = Math.round(Math.abs(item.price) * (item.type === 'Service' ? 0 : 0.45));
   return {
     id: INVOICE_ITEM_ID_BASE + (item.id - ID_BASES.invoices) * 8 + item.order,
     description: item.type === 'PriceModifier' ? 'Membership discount' : `<p>${item.skuName}</p>`,
-    // Quantities are 19-decimal strings in the real API; only exactly representable values are used.
-    quantity: item.quantity.toFixed(19),
+    quantity: QUANTITY_TEXT.get(item.quantity) ?? item.quantity.toFixed(19),
     cost: money(costCents),
     totalCost: money(Math.round(costCents * item.quantity)),
     budgetCodeId: null,
@@ -531,7 +538,7 @@ function invoiceItem(
     soldHours: item.type === 'Service' ? item.quantity : null,
     createdOn,
     modifiedOn,
-    serviceDate: new Date(invoiceDay).toISOString(),
+    serviceDate,
     order: item.order,
     businessUnit,
     createdById: own.pick([1001, 1002, 1017]),
