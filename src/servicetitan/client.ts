@@ -85,7 +85,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
   const closing = new AbortController();
 
   const limiters = createRateLimiterRegistry({
-    ratePerSecond: (opts.rateLimitPerSecond ?? 60) * (opts.rateLimitTarget ?? 0.97),
+    ratePerSecond: (opts.rateLimitPerSecond ?? 60) * (opts.rateLimitTarget ?? 0.95),
     burst: opts.rateLimitBurst,
     now,
   });

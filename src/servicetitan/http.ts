@@ -150,8 +150,10 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
       let refreshedAfter401 = false;
 
       for (let attempt = 1; ; attempt++) {
-        await ctx.limiter.acquire(signal);
+        // Token first: a slot taken while waiting for a token would be spent late, in a bunch
+        // with the other waiters', and the server's sliding window would see a burst.
         const token = await ctx.tokens.get(ctx.cred, { signal, reject: rejectedToken });
+        await ctx.limiter.acquire(signal);
         const outcome = await attemptOnce(url, path, token, module, signal);
         if (outcome.ok) return outcome.body;
 

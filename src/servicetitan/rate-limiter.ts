@@ -18,7 +18,7 @@ export interface RateLimiterOptions {
 }
 
 export interface RateLimiter {
-  /** Resolves when the caller may send one request. FIFO: each call reserves the next slot. */
+  /** Resolves when the caller may send one request. FIFO; an aborted waiter leaves the queue. */
   acquire(signal?: AbortSignal): Promise<void>;
   /** A 429 arrived: halve the rate (at most once per second) and hold everyone for `retryAfterMs`. */
   onThrottled(retryAfterMs?: number): void;
@@ -27,23 +27,28 @@ export interface RateLimiter {
 }
 
 /**
- * A token bucket implemented as GCRA ("virtual scheduling"): instead of a token count it keeps
- * the theoretical arrival time of the next request, so waiting callers are served in order
- * without a queue or a timer of its own. A caller that aborts while waiting forfeits its slot.
+ * A token bucket with a FIFO queue of waiters, released one at a time by a single pump. Tokens
+ * accrue on the real clock, so when the event loop stalls, waiters are not released in a bunch
+ * afterwards (at most `burst` plus half a slot, the carry-over that absorbs timer lateness): the
+ * server's sliding one-second window sees the same spacing we intended.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const maxRate = options.ratePerSecond;
   if (!(maxRate > 0)) throw new RangeError('ratePerSecond must be > 0');
   const burst = Math.max(1, Math.floor(options.burst ?? 1));
+  const capacity = burst + 0.5;
   const minRate = Math.min(maxRate, options.minRatePerSecond ?? 1);
   const recoveryMs = options.recoveryMs ?? 10_000;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? realSleep;
 
-  let tat = Number.NEGATIVE_INFINITY;
+  let tokens = burst;
+  let refilledAt = now();
   let pausedUntil = Number.NEGATIVE_INFINITY;
   let throttledAt: number | undefined;
   let throttledRate = maxRate;
+  const queue: { resolve: () => void; signal: AbortSignal | undefined }[] = [];
+  let pumping = false;
 
   const rateAt = (t: number): number => {
     if (throttledAt === undefined) return maxRate;
@@ -55,18 +60,57 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     return throttledRate + (maxRate - throttledRate) * progress;
   };
 
+  const refill = (t: number): void => {
+    if (t > refilledAt) {
+      tokens = Math.min(capacity, tokens + ((t - refilledAt) * rateAt(t)) / 1000);
+      refilledAt = t;
+    }
+  };
+
+  const pump = async (): Promise<void> => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (queue.length > 0) {
+        const t = now();
+        refill(t);
+        if (t >= pausedUntil && tokens >= 1 - 1e-9) {
+          tokens -= 1;
+          queue.shift()?.resolve();
+          continue;
+        }
+        const wait = Math.max(pausedUntil - t, ((1 - tokens) * 1000) / rateAt(t), 0);
+        await sleep(Math.max(1, Math.ceil(wait)));
+      }
+    } finally {
+      pumping = false;
+    }
+  };
+
   return {
-    async acquire(signal) {
+    acquire(signal) {
       signal?.throwIfAborted();
-      const t = now();
-      const interval = 1000 / rateAt(t);
-      const tolerance = (burst - 1) * interval;
-      const permittedAt = Math.max(t, pausedUntil, tat - tolerance);
-      tat = Math.max(tat, permittedAt) + interval;
-      if (permittedAt > t) await sleep(permittedAt - t, signal);
+      return new Promise<void>((resolve, reject) => {
+        const waiter = {
+          signal,
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+        };
+        const onAbort = () => {
+          const i = queue.indexOf(waiter);
+          if (i >= 0) queue.splice(i, 1);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        queue.push(waiter);
+        void pump();
+      });
     },
     onThrottled(retryAfterMs) {
       const t = now();
+      refill(t);
       const current = rateAt(t);
       if (throttledAt === undefined || t - throttledAt >= 1000) {
         throttledRate = Math.max(minRate, current / 2);
@@ -75,8 +119,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       if (retryAfterMs !== undefined && retryAfterMs > 0)
         pausedUntil = Math.max(pausedUntil, t + retryAfterMs);
       // No burst right after a throttle: the next requests are spaced at the reduced rate.
-      const tolerance = (burst - 1) * (1000 / throttledRate);
-      tat = Math.max(tat, Math.max(t, pausedUntil) + tolerance);
+      tokens = Math.min(tokens, 0);
     },
     currentRate() {
       return rateAt(now());

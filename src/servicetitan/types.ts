@@ -19,7 +19,7 @@ export interface ServiceTitanClientOptions {
   rateLimitBurst?: number;
   /**
    * Fraction of the limit we actually aim for, so that network jitter never pushes a sliding
-   * one-second window over the limit. Default 0.97 (58.2 req/s of 60).
+   * one-second window over the limit. Default 0.95 (57 req/s of 60).
    */
   rateLimitTarget?: number;
   /** Per HTTP request, headers and body included. Default 100 s (the server's own timeout). */

@@ -35,6 +35,7 @@ describe('rate limiter (GCRA token bucket)', () => {
     const limiter = createRateLimiter({ ratePerSecond: 10, burst: 3, now: clock.now, sleep: clock.sleep });
     const times = await permitTimes(limiter, clock, 6);
     expect(times).toEqual([0, 0, 0, 100, 200, 300]);
+    // (the first request of an idle limiter finds `burst` tokens)
   });
 
   it('when callers hammer it for 5 s, then no more than rate*5 + burst permits are granted', async () => {
@@ -49,26 +50,28 @@ describe('rate limiter (GCRA token bucket)', () => {
     expect(granted).toBeGreaterThanOrEqual(60 * 5);
   });
 
-  it('when many callers wait concurrently, then they are served in order at the rate', async () => {
+  it('when many callers wait concurrently, then they are served in order, one per interval', async () => {
     const clock = virtualTime();
-    const grantedAt: number[] = [];
-    // Real concurrency: every caller reserves a slot before any sleeps.
-    const sleeps: number[] = [];
-    const limiter = createRateLimiter({
-      ratePerSecond: 50,
-      burst: 1,
-      now: clock.now,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-    });
+    const limiter = createRateLimiter({ ratePerSecond: 50, burst: 1, now: clock.now, sleep: clock.sleep });
+    const order: [number, number][] = [];
     await Promise.all(
       Array.from({ length: 5 }, async (_, i) => {
         await limiter.acquire();
-        grantedAt[i] = sleeps[i - 1] ?? 0;
+        order.push([i, clock.now()]);
       }),
     );
-    expect(sleeps).toEqual([20, 40, 60, 80]);
+    expect(order.map(([i]) => i)).toEqual([0, 1, 2, 3, 4]);
+    // Five permits at 50/s with no burst: the last one is granted 4 intervals after the first.
+    expect(clock.now()).toBe(80);
+  });
+
+  it('when the event loop stalled, then waiters are not released in a bunch afterwards', async () => {
+    const clock = virtualTime();
+    const limiter = createRateLimiter({ ratePerSecond: 10, burst: 1, now: clock.now, sleep: clock.sleep });
+    await limiter.acquire();
+    clock.set(5000); // a long stall: tokens cap at burst + 0.5
+    const times = await permitTimes(limiter, clock, 4);
+    expect(times).toEqual([5000, 5050, 5150, 5250]);
   });
 
   it('when throttled, then the rate halves, holds for Retry-After, and recovers gradually', async () => {
