@@ -128,10 +128,10 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
   const tenantOfRequest = (req: Request): number | undefined => {
     const match = /\/tenant\/(\d+)(\/|$)/.exec(req.path);
     if (match) return Number(match[1]);
-    if (req.path === '/connect/token')
-      return clientOf(req)?.clientId !== undefined
-        ? byClientId.get(clientOf(req)!.clientId)?.info.tenantId
-        : undefined;
+    if (req.path === '/connect/token') {
+      const client = clientOf(req);
+      return client ? byClientId.get(client.clientId)?.info.tenantId : undefined;
+    }
     return undefined;
   };
 

@@ -6,6 +6,7 @@
  * comes back at the position of that later change. A token at the end of the last tick stays
  * valid: once later ticks happen it returns exactly what changed since.
  */
+import { parseUtc } from './list-query.js';
 import type { FeedPosition, Population } from './population.js';
 import type { SandboxStream } from './records.js';
 
@@ -35,8 +36,7 @@ export type FromParseResult =
 export function parseFrom(stream: SandboxStream, from: string | undefined): FromParseResult {
   if (from === undefined || from === '') return { ok: true, position: { segment: 0, offset: 0 } };
   if (/^\d{4}-\d{2}-\d{2}/.test(from)) {
-    // Date-only strings are UTC midnight (Date.parse treats ISO dates as UTC already).
-    const time = Date.parse(from);
+    const time = parseUtc(from);
     return Number.isNaN(time)
       ? { ok: false, reason: `'${from}' is not a valid date` }
       : { ok: true, position: { time } };

@@ -26,6 +26,16 @@ export type ListParse = { ok: true; query: ListQuery } | { ok: false; errors: Re
 export const MAX_PAGE_SIZE = 5000;
 
 /**
+ * Parses a date or date-time as UTC, as ServiceTitan does: `Date.parse` would read a date-time
+ * without an offset ("2024-05-01T10:00:00") in the server's local zone.
+ */
+export function parseUtc(raw: string): number {
+  const trimmed = raw.trim();
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed);
+  return Date.parse(/T\d/.test(trimmed) && !hasZone ? `${trimmed}Z` : trimmed);
+}
+
+/**
  * `get` reads a query parameter case-insensitively (ASP.NET binds them so). `activeParam` is
  * 'active' (customers, locations: True|Any|False, default True), 'activeState' (invoices:
  * ActiveOnly|InactiveOnly|All, default ActiveOnly) or undefined (no filter, e.g. contacts).
@@ -49,7 +59,7 @@ export function parseListQuery(
   const date = (name: string, label: string): number | undefined => {
     const raw = get(name);
     if (raw === undefined || raw === '') return undefined;
-    const value = Date.parse(raw);
+    const value = parseUtc(raw);
     if (Number.isNaN(value)) errors[label] = [`The value '${raw}' is not valid for ${label}.`];
     return value;
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseListQuery, runListQuery } from '../../../src/sandbox/list-query.js';
+import { parseListQuery, parseUtc, runListQuery } from '../../../src/sandbox/list-query.js';
 import type { RecordMeta } from '../../../src/sandbox/tenant-data.js';
 
 const params = (q: Record<string, string>) => (name: string) =>
@@ -63,5 +63,15 @@ describe('sandbox list queries', () => {
 
   it('when ids and -Id sort are given, then only those records come back, highest id first', () => {
     expect(run({ active: 'Any', ids: '5,7,300,6', sort: '-Id' }).indices).toEqual([7, 6, 5]);
+  });
+});
+
+describe('sandbox date parsing', () => {
+  it('when a date-time has no offset, then it is read as UTC, like a date alone', () => {
+    expect(parseUtc('2024-05-01T10:00:00')).toBe(Date.UTC(2024, 4, 1, 10));
+    expect(parseUtc('2024-05-01')).toBe(Date.UTC(2024, 4, 1));
+    expect(parseUtc('2024-05-01T10:00:00+02:00')).toBe(Date.UTC(2024, 4, 1, 8));
+    expect(parseUtc('2024-05-01T10:00:00.5Z')).toBe(Date.UTC(2024, 4, 1, 10, 0, 0, 500));
+    expect(Number.isNaN(parseUtc('soon'))).toBe(true);
   });
 });
