@@ -13,7 +13,9 @@ import {
 } from './population.js';
 import { createRng, type Rng } from './prng.js';
 import {
+  customerBase,
   ID_BASES,
+  LEGACY_CREATED_ON,
   type RecordInput,
   renderContact,
   renderCustomer,
@@ -58,6 +60,7 @@ export interface TenantData {
 }
 
 const SECOND = 1000;
+const LEGACY_CREATED_AT = Date.parse(LEGACY_CREATED_ON);
 
 export function createTenantData(options: TenantDataOptions): TenantData {
   const ctx: TenantSeed = { seed: options.seed, tenantId: options.tenantId };
@@ -240,10 +243,16 @@ export function createTenantData(options: TenantDataOptions): TenantData {
     count: (stream) => populations[stream].countAt(currentTick),
     meta(stream, index) {
       const state = populations[stream].stateOf(index);
+      // Legacy rows answer createdOn 0001-01-01, so date filters must see that date too.
+      const legacyCandidate =
+        (stream === 'customers' || stream === 'locations') && index <= nCustomers * 0.03;
+      const legacy = legacyCandidate && customerBase(ctx, index, nCustomers).legacy;
       return {
         active: state.active,
         modifiedAt: state.at,
-        createdAt: state.createdAt ?? initialCreatedAt(stream, index, state.at),
+        createdAt: legacy
+          ? LEGACY_CREATED_AT
+          : (state.createdAt ?? initialCreatedAt(stream, index, state.at)),
       };
     },
     render(stream, index, shape = 'export') {

@@ -122,6 +122,10 @@ describe('sandbox list endpoints over HTTP', () => {
     [{ active: 'False' }, (r: Record<string, unknown>) => r.active === false],
     [{ active: 'Any', ...window }, inWindow],
     [{ active: 'True', ...window }, (r: Record<string, unknown>) => r.active === true && inWindow(r)],
+    [
+      { active: 'Any', createdBefore: '2022-06-01T00:00:00Z' },
+      (r: Record<string, unknown>) => Date.parse(r.createdOn as string) < Date.parse('2022-06-01T00:00:00Z'),
+    ],
   ])(
     'when customers are listed with %o, then exactly the matching ground-truth records come back in id order',
     async (query, keep) => {
