@@ -34,11 +34,11 @@ const EXPORT_TENANT = {
  * not the client or the limiter, would be the bottleneck.
  */
 const LIST_TENANT = {
-  customers: Number(process.env.BENCH_LIST_CUSTOMERS ?? 2_000),
-  invoices: Number(process.env.BENCH_LIST_INVOICES ?? 4_000),
+  customers: Number(process.env.BENCH_LIST_CUSTOMERS ?? 1_000),
+  invoices: Number(process.env.BENCH_LIST_INVOICES ?? 2_000),
 };
-const WINDOWS_PER_STREAM = Number(process.env.BENCH_WINDOWS ?? 8);
-const LIST_PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 50);
+const WINDOWS_PER_STREAM = Number(process.env.BENCH_WINDOWS ?? 16);
+const LIST_PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 25);
 
 interface Result {
   scenario: string;
