@@ -66,9 +66,7 @@ async function drive(invoices: number, pageSize: number | undefined, defaultHeap
   const child = fork(
     fileURLToPath(import.meta.url),
     ['--serve', '--invoices', String(invoices), ...(pageSize ? ['--page-size', String(pageSize)] : [])],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv },
   );
   const next = <T>(): Promise<T> =>
     new Promise((resolve, reject) => {
