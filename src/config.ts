@@ -61,6 +61,7 @@ export const configSchema = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TASK_QUEUE: z.string().min(1).default('servicetitan-sync'),
   HOST: z.string().min(1).default('127.0.0.1'),
+  SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   ENCRYPTION_KEYS: encryptionKeys.optional(),
@@ -77,6 +78,8 @@ type Env = z.infer<typeof configSchema>;
 export interface Config {
   readonly env: Env['NODE_ENV'];
   readonly dataDir: string;
+  /** Where `npm run sandbox` and the embedded demo's sandbox listen. */
+  readonly sandboxPort: number;
   readonly database: { readonly url: string | undefined };
   readonly temporal: {
     readonly address: string | undefined;
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return deepFreeze({
     env: e.NODE_ENV,
     dataDir: e.DATA_DIR,
+    sandboxPort: e.SANDBOX_PORT,
     database: { url: e.DATABASE_URL },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -1,8 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Context } from '@temporalio/activity';
 import { SyncRun } from '../db/entities/index.js';
-import type { SyncTenantResult } from '../workflows/definitions.js';
+import { deriveMemberContacts } from '../ingest/upsert.js';
+import { createSyncRun } from '../sync/sync-runs.js';
+import type { SyncStreamName, SyncTenantResult } from '../workflows/definitions.js';
 import type { ActivityDeps } from './index.js';
+
+export interface FinishSyncRunInput {
+  syncRunId: number;
+  status: SyncTenantResult['status'];
+  error: string | null;
+  warnings: string[];
+}
 
 /** The run row's lifecycle, so progress and outcome are visible from the database too. */
 export function createSyncRunActivities({ orm }: ActivityDeps) {
@@ -23,12 +32,64 @@ export function createSyncRunActivities({ orm }: ActivityDeps) {
       );
     },
 
-    async markSyncRunFinished(
-      syncRunId: number,
-      status: SyncTenantResult['status'],
-      error: string | null,
-    ): Promise<void> {
-      await em().nativeUpdate(SyncRun, { id: syncRunId }, { status, error, finishedAt: new Date() });
+    async markSyncRunPaused(syncRunId: number, paused: boolean): Promise<void> {
+      await em().nativeUpdate(
+        SyncRun,
+        { id: syncRunId, status: { $in: ['running', 'paused'] } },
+        { status: paused ? 'paused' : 'running' },
+      );
+    },
+
+    /**
+     * Ends the run: derives members' email/phone from the contacts it brought, records the
+     * outcome, and leaves the `company_data.updated` outbox event for the processing that
+     * follows ingest, all in one transaction.
+     */
+    async finishSyncRun(input: FinishSyncRunInput): Promise<void> {
+      await em().transactional(async (tem) => {
+        const run = await tem.findOneOrFail(SyncRun, input.syncRunId, { populate: ['credential'] });
+        if (run.finishedAt) return; // a retried finish: already done
+        const companyId = run.credential.company.id;
+        if (run.startedAt) await deriveMemberContacts(tem, companyId, run.id, run.startedAt);
+        run.status = input.status;
+        run.error = input.error;
+        run.warnings = input.warnings;
+        run.finishedAt = new Date();
+        await tem.flush();
+        await tem.getConnection().execute(
+          `insert into outbox_events (type, company_id, payload) values ('company_data.updated', ?, ?::jsonb)`,
+          [
+            companyId,
+            JSON.stringify({
+              syncRunId: run.id,
+              credentialId: run.credential.id,
+              status: run.status,
+              counts: run.counts,
+              finishedAt: run.finishedAt.toISOString(),
+            }),
+          ],
+          'run',
+          tem.getTransactionContext(),
+        );
+      });
+    },
+
+    /**
+     * A schedule fired: a run row for it, or null when the credential or its company is not
+     * syncing (disabled). Returns ids and choices only.
+     */
+    async createScheduledSyncRun(
+      credentialId: number,
+    ): Promise<{ syncRunId: number; streams: SyncStreamName[] } | null> {
+      return createSyncRun(em(), { credentialId, trigger: 'schedule', mode: 'incremental' });
+    },
+
+    async markSyncRunSkipped(syncRunId: number, reason: string): Promise<void> {
+      await em().nativeUpdate(
+        SyncRun,
+        { id: syncRunId },
+        { status: 'skipped', error: reason, finishedAt: new Date() },
+      );
     },
   };
 }

@@ -1,17 +1,23 @@
 import { createApp } from '../api/app.js';
 import { loadConfig } from '../config.js';
+import { createSecretBox } from '../crypto/secret-box.js';
 import { migrateUp } from '../db/migrate.js';
 import { createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
+import { syncWorkflowId } from '../workflows/definitions.js';
+import { createActivityDeps } from './activity-deps.js';
+import { ensureDemoTenant, startDemoSandbox } from './demo.js';
+import { resolveEncryptionKeys } from './encryption-keys.js';
 import { resolveInfrastructure } from './infrastructure.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
 import { listen } from './listen.js';
 
 /**
  * Everything in one process tree: PostgreSQL and Temporal (embedded unless configured), the
- * worker and the API. Stops it all, newest first, on Ctrl-C.
+ * ServiceTitan sandbox with a demo tenant (unless an app key is configured), the worker and the
+ * API. Stops it all, newest first, on Ctrl-C.
  */
 async function main() {
   const config = loadConfig();
@@ -22,8 +28,21 @@ async function main() {
   };
   onShutdownSignal(logger, shutdown);
   try {
+    const keys = await resolveEncryptionKeys(config, logger);
     const infra = await resolveInfrastructure(config, logger);
     stops.push(() => infra.stop());
+
+    const sandbox = config.serviceTitan.appKey ? undefined : await startDemoSandbox(config.sandboxPort);
+    if (sandbox) stops.push(() => sandbox.close());
+    const serviceTitan = sandbox
+      ? {
+          appKey: sandbox.appKey,
+          environments: {
+            integration: { authUrl: sandbox.url, apiUrl: sandbox.url },
+            production: { authUrl: sandbox.url, apiUrl: sandbox.url },
+          },
+        }
+      : { appKey: config.serviceTitan.appKey!, environments: config.serviceTitan };
 
     const orm = await createOrm({ url: infra.databaseUrl, logger });
     stops.push(() => orm.close());
@@ -36,12 +55,14 @@ async function main() {
     });
     stops.push(() => temporal.close());
 
+    const activities = createActivityDeps({ orm, logger, keys, serviceTitan });
+    stops.push(async () => activities.close());
     const worker = await startWorker({
       address: infra.temporalAddress,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      orm,
       logger,
+      activities,
     });
     stops.push(() => worker.stop());
 
@@ -52,13 +73,36 @@ async function main() {
     );
     stops.push(() => server.close());
 
+    const demo = sandbox
+      ? await ensureDemoTenant({
+          orm,
+          secrets: createSecretBox(keys),
+          sandbox,
+          temporal: temporal.client,
+          taskQueue: config.temporal.taskQueue,
+          logger,
+        })
+      : undefined;
+
+    const ui = infra.temporalUiUrl;
     const lines = [
       '',
       'servicetitan-sync is running',
       `  API             ${server.url}  (readiness: ${server.url}/readyz)`,
       `  Temporal        ${infra.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
-      ...(infra.temporalUiUrl ? [`  Temporal Web UI ${infra.temporalUiUrl}`] : []),
+      ...(ui ? [`  Temporal Web UI ${ui}`] : []),
       `  PostgreSQL      ${config.database.url ? 'DATABASE_URL' : `${redactPassword(infra.databaseUrl)}  (embedded, data in ${config.dataDir}/postgres)`}`,
+      ...(sandbox
+        ? [`  Sandbox         ${sandbox.url}  (ServiceTitan simulator; app key ${sandbox.appKey})`]
+        : []),
+      ...(demo?.syncRunId
+        ? [
+            `  Demo sync       run ${demo.syncRunId} of credential ${demo.credentialId} is running` +
+              (ui
+                ? `: ${ui}/namespaces/${config.temporal.namespace}/workflows/${syncWorkflowId(demo.credentialId)}`
+                : ''),
+          ]
+        : []),
       '  Ctrl-C stops everything.',
       '',
     ];

@@ -1,7 +1,9 @@
-import { loadConfig } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
 import { startWorker } from '../temporal/worker.js';
+import { createActivityDeps } from './activity-deps.js';
+import { resolveEncryptionKeys } from './encryption-keys.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
 import { requireDeployment } from './require-deployment.js';
 
@@ -10,17 +12,28 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'stsync-worker' });
   const { databaseUrl, temporalAddress } = requireDeployment(config, 'worker');
+  const appKey = config.serviceTitan.appKey;
+  if (!appKey)
+    throw new ConfigError('The worker needs SERVICETITAN_APP_KEY (the ServiceTitan application key).');
+  const keys = await resolveEncryptionKeys(config, logger);
   const orm = await createOrm({ url: databaseUrl, logger });
+  const activities = createActivityDeps({
+    orm,
+    logger,
+    keys,
+    serviceTitan: { appKey, environments: config.serviceTitan },
+  });
   const worker = await startWorker({
     address: temporalAddress,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    orm,
     logger,
+    activities,
   });
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   onShutdownSignal(logger, async () => {
     await worker.stop();
+    activities.close();
     await orm.close();
   });
 }

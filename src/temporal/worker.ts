@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -8,7 +7,7 @@ import {
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
+import { type ActivityDeps, createActivities } from '../activities/index.js';
 import type { Logger } from '../logger.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -32,8 +31,8 @@ export interface WorkerDeps {
   address: string;
   namespace: string;
   taskQueue: string;
-  orm: MikroORM;
   logger: Logger;
+  activities: ActivityDeps;
   workflowBundle?: WorkflowBundleOption;
 }
 
@@ -75,7 +74,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ orm: deps.orm, logger: deps.logger }),
+    activities: createActivities(deps.activities),
     shutdownGraceTime: '20 seconds',
   });
   const running = worker.run();

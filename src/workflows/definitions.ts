@@ -1,9 +1,11 @@
 /**
- * What the workflow shares with its callers (API, CLI, schedules, tests): input types and ids.
- * Imported by workflow code, so nothing here may do I/O.
+ * What the workflow shares with its callers (API, CLI, schedules, tests): input types, signals,
+ * queries and ids. Imported by workflow code, so nothing here may do I/O.
  */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export type SyncStreamName = 'customers' | 'customerContacts' | 'invoices';
+export const syncStreamNames: readonly SyncStreamName[] = ['customers', 'customerContacts', 'invoices'];
 export type SyncMode = 'incremental' | 'full' | { from: string; to: string };
 export type SyncTrigger = 'manual' | 'schedule' | 'cli' | 'demo';
 
@@ -14,17 +16,66 @@ export interface SyncTenantInput {
   streams: SyncStreamName[];
   mode: SyncMode;
   trigger: SyncTrigger;
+  /** Backfill windows run in parallel over the list endpoints (default 4). */
+  windowConcurrency?: number;
+  /** Set by continueAsNew: where each stream stood. */
+  carried?: Record<string, StreamProgress>;
 }
 
 export interface SyncTenantResult {
   syncRunId: number;
   status: 'completed' | 'completed_with_warnings' | 'failed' | 'cancelled';
+  warnings: string[];
+  error?: string;
 }
+
+export type StreamState = 'pending' | 'running' | 'paused' | 'done' | 'skipped' | 'cancelled' | 'failed';
+
+export interface StreamProgress {
+  state: StreamState;
+  pages: number;
+  fetched: number;
+  upserted: number;
+  skipped: number;
+  /** Position reached (export cursor or last page); never record data. */
+  position: string | null;
+  chunks: number;
+}
+
+export interface SyncProgress {
+  syncRunId: number;
+  paused: boolean;
+  cancelRequested: boolean;
+  streams: Record<string, StreamProgress>;
+}
+
+export const pauseSyncSignal = defineSignal('pause');
+export const resumeSyncSignal = defineSignal('resume');
+export const cancelSyncSignal = defineSignal('cancel');
+export const syncProgressQuery = defineQuery<SyncProgress>('progress');
 
 /**
  * One workflow id per credential: Temporal itself then refuses a second concurrent run of the
- * same tenant, whoever starts it.
+ * same tenant, whoever starts it (a schedule starts it as a child under this same id).
  */
 export function syncWorkflowId(credentialId: number): string {
   return `sync-credential-${credentialId}`;
+}
+
+export function scheduleId(credentialId: number): string {
+  return `sync-schedule-credential-${credentialId}`;
+}
+
+/** Splits [from, to) into at most `parts` contiguous windows of whole seconds. */
+export function splitWindow(from: string, to: string, parts: number): { from: string; to: string }[] {
+  const start = Date.parse(from);
+  const end = Date.parse(to);
+  if (!(end > start)) return [{ from, to }];
+  const n = Math.max(1, Math.min(parts, Math.floor((end - start) / 1000)));
+  const step = Math.ceil((end - start) / n / 1000) * 1000;
+  const windows: { from: string; to: string }[] = [];
+  for (let t = start; t < end; t += step) {
+    windows.push({ from: new Date(t).toISOString(), to: new Date(Math.min(t + step, end)).toISOString() });
+  }
+  return windows;
 }

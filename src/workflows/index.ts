@@ -1,1 +1,2 @@
+export { scheduledSyncWorkflow } from './scheduled-sync.workflow.js';
 export { syncTenantWorkflow } from './sync-tenant.workflow.js';

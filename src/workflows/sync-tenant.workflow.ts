@@ -1,23 +1,181 @@
-import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { SyncTenantInput, SyncTenantResult } from './definitions.js';
+import type { ChunkStart } from '../activities/sync-stream.activities.js';
+import {
+  cancelSyncSignal,
+  pauseSyncSignal,
+  resumeSyncSignal,
+  type StreamProgress,
+  type SyncProgress,
+  type SyncStreamName,
+  type SyncTenantInput,
+  type SyncTenantResult,
+  splitWindow,
+  syncProgressQuery,
+} from './definitions.js';
 
-const { markSyncRunStarted, markSyncRunFinished } = proxyActivities<Activities>({
+const runs = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
-/** One sync of one ServiceTitan credential. */
+const chunks = proxyActivities<Activities>({
+  // A chunk pulls pages for ~30 s; the rest is room for slow pages and the last commit.
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: {
+    initialInterval: '2 seconds',
+    maximumInterval: '2 minutes',
+    backoffCoefficient: 2,
+    maximumAttempts: 25,
+    nonRetryableErrorTypes: ['servicetitan_invalid_credentials', 'servicetitan_app_not_approved'],
+  },
+});
+
+function newProgress(): StreamProgress {
+  return { state: 'pending', pages: 0, fetched: 0, upserted: 0, skipped: 0, position: null, chunks: 0 };
+}
+
+function failureMessage(error: unknown): string {
+  let e: unknown = error;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * One sync of one ServiceTitan credential. Each stream is a loop of chunk activities that
+ * return counts and positions only; streams run concurrently and share the tenant's rate budget
+ * in the worker. Signals pause, resume or cancel (the chunk in hand finishes first).
+ */
 export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTenantResult> {
-  await markSyncRunStarted(input.syncRunId);
-  try {
-    log.info('sync run started', { syncRunId: input.syncRunId, streams: input.streams });
-    // Streams are extracted here (the durable-sync issue); with none requested the run is complete.
-    await markSyncRunFinished(input.syncRunId, 'completed', null);
-    return { syncRunId: input.syncRunId, status: 'completed' };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await markSyncRunFinished(input.syncRunId, 'failed', message);
-    throw ApplicationFailure.nonRetryable(message, 'SyncFailed');
+  let paused = false;
+  let cancelRequested = false;
+  const warnings: string[] = [];
+  const progress: Record<string, StreamProgress> = {};
+  for (const stream of input.streams) progress[stream] = input.carried?.[stream] ?? newProgress();
+
+  setHandler(pauseSyncSignal, () => {
+    paused = true;
+  });
+  setHandler(resumeSyncSignal, () => {
+    paused = false;
+  });
+  setHandler(cancelSyncSignal, () => {
+    cancelRequested = true;
+  });
+  setHandler(
+    syncProgressQuery,
+    (): SyncProgress => ({ syncRunId: input.syncRunId, paused, cancelRequested, streams: progress }),
+  );
+
+  if (!input.carried) await runs.markSyncRunStarted(input.syncRunId);
+
+  let continueSuggested = false;
+  const stop = () => cancelRequested || continueSuggested;
+
+  /** Runs chunks from `start` until done, a stop is requested, or the history grows long. */
+  async function runChunks(stream: SyncStreamName, positionKey: string, start: ChunkStart): Promise<boolean> {
+    const p = progress[stream]!;
+    for (;;) {
+      if (paused) {
+        p.state = 'paused';
+        await condition(() => !paused || cancelRequested);
+      }
+      if (stop()) return false;
+      p.state = 'running';
+      const result = await chunks.syncStreamChunk({
+        syncRunId: input.syncRunId,
+        credentialId: input.credentialId,
+        stream,
+        positionKey,
+        start,
+      });
+      Object.assign(p, result.counts);
+      p.position = result.position;
+      p.chunks += 1;
+      if (result.warning) {
+        warnings.push(`${stream}: ${result.warning}`);
+        p.state = 'skipped';
+        return true;
+      }
+      if (result.done) return true;
+      if (workflowInfo().continueAsNewSuggested) continueSuggested = true;
+    }
   }
+
+  async function runStream(stream: SyncStreamName): Promise<void> {
+    const p = progress[stream]!;
+    if (p.state === 'done' || p.state === 'skipped') return;
+    p.state = 'running';
+    const mode = input.mode;
+    let finished: boolean;
+    if (typeof mode === 'object') {
+      const windows = splitWindow(mode.from, mode.to, input.windowConcurrency ?? 4);
+      const results = await Promise.all(
+        windows.map((w, i) =>
+          runChunks(stream, `${stream}#${i}`, {
+            kind: 'list',
+            modifiedOnOrAfter: w.from,
+            modifiedBefore: w.to,
+          }),
+        ),
+      );
+      finished = results.every(Boolean);
+    } else {
+      finished = await runChunks(stream, stream, {
+        kind: 'export',
+        from: mode === 'full' ? 'beginning' : 'stored-cursor',
+      });
+    }
+    if (finished && (p.state as string) !== 'skipped') p.state = 'done';
+    else if (!finished && cancelRequested) p.state = 'cancelled';
+  }
+
+  let status: SyncTenantResult['status'];
+  let error: string | undefined;
+  try {
+    // On a failure, the other streams' chunks in flight are cancelled rather than left running.
+    const streamsScope = new CancellationScope();
+    await streamsScope
+      .run(() => Promise.all(input.streams.map(runStream)))
+      .catch((e) => {
+        streamsScope.cancel();
+        throw e;
+      });
+    if (
+      !cancelRequested &&
+      continueSuggested &&
+      input.streams.some((s) => !['done', 'skipped'].includes(progress[s]!.state))
+    ) {
+      log.info('continuing as new', { syncRunId: input.syncRunId });
+      return await continueAsNew<typeof syncTenantWorkflow>({ ...input, carried: progress });
+    }
+    status = cancelRequested ? 'cancelled' : warnings.length ? 'completed_with_warnings' : 'completed';
+  } catch (e) {
+    if (isCancellation(e)) {
+      status = 'cancelled';
+    } else {
+      status = 'failed';
+      error = failureMessage(e);
+      for (const s of input.streams) if (progress[s]!.state === 'running') progress[s]!.state = 'failed';
+    }
+  }
+
+  // Runs even when the workflow itself is being cancelled: the row must say how it ended.
+  await CancellationScope.nonCancellable(() =>
+    runs.finishSyncRun({ syncRunId: input.syncRunId, status, error: error ?? null, warnings }),
+  );
+  if (status === 'failed') throw ApplicationFailure.nonRetryable(error ?? 'sync failed', 'SyncFailed');
+  return { syncRunId: input.syncRunId, status, warnings, ...(error ? { error } : {}) };
 }

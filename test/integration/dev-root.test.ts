@@ -23,6 +23,7 @@ async function startDev(dataDir: string, uiPort: number): Promise<Started> {
     PORT: '0',
     TEMPORAL_UI_PORT: String(uiPort),
     LOG_LEVEL: 'warn',
+    SANDBOX_PORT: '0',
   };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
@@ -86,6 +87,7 @@ describe('npm start (embedded everything)', () => {
       expect(first.output()).toMatch(/Temporal Web UI http:\/\/127\.0\.0\.1:\d+/);
       const ready = await fetch(`${first.apiUrl}/readyz`);
       expect(ready.status).toBe(200);
+      expect(first.output()).toMatch(/Demo sync\s+run \d+ of credential \d+ is running/);
       expect(processesUsing(dataDir).length).toBeGreaterThanOrEqual(2);
       await query(
         first.postgresUrl,
@@ -99,9 +101,13 @@ describe('npm start (embedded everything)', () => {
     const second = await startDev(dataDir, uiPort);
     try {
       expect((await fetch(`${second.apiUrl}/readyz`)).status).toBe(200);
-      expect(await query<{ name: string }>(second.postgresUrl, 'select name from companies')).toEqual([
-        { name: 'Survivor' },
-      ]);
+      const names = await query<{ name: string }>(
+        second.postgresUrl,
+        'select name from companies order by id',
+      );
+      expect(names.map((n) => n.name)).toEqual(['Demo Heating & Air (sandbox)', 'Survivor']);
+      // The demo syncs once: the second start finds its run and starts no other.
+      expect(second.output()).not.toMatch(/Demo sync/);
     } finally {
       expect(await stop(second.child)).toBe(0);
     }

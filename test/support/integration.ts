@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createOrm } from '../../src/db/orm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { createActivityDeps } from '../../src/main/activity-deps.js';
 import { type RunningWorker, startWorker } from '../../src/temporal/worker.js';
 
 export const testLogger: Logger = createLogger({
@@ -40,18 +42,55 @@ export async function connectTestTemporal(): Promise<{ client: Client; close: ()
   return { client: new Client({ connection }), close: () => connection.close() };
 }
 
+/** The encryption key every integration test uses. */
+export const testKeys = [{ version: 't1', key: Buffer.alloc(32, 42) }] as const;
+export const testSecrets = createSecretBox(testKeys);
+
+export interface TestWorkerOptions {
+  /** Where the worker's ServiceTitan client points; default: nowhere reachable. */
+  serviceTitan?: { appKey: string; url: string; rateLimitPerSecond?: number; maxAttempts?: number };
+  chunkMs?: number;
+  taskQueue?: string;
+}
+
 /** A worker on a task queue of its own, so tests never pick up each other's tasks. */
-export async function startTestWorker(orm: MikroORM): Promise<RunningWorker & { taskQueue: string }> {
-  const taskQueue = `test-${randomUUID()}`;
+export async function startTestWorker(
+  orm: MikroORM,
+  options: TestWorkerOptions = {},
+): Promise<RunningWorker & { taskQueue: string }> {
+  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
+  const url = options.serviceTitan?.url ?? 'http://127.0.0.1:9';
+  const endpoints = { authUrl: url, apiUrl: url };
+  const activities = createActivityDeps({
+    orm,
+    logger: testLogger,
+    keys: testKeys,
+    serviceTitan: {
+      appKey: options.serviceTitan?.appKey ?? 'test-app-key',
+      environments: { integration: endpoints, production: endpoints },
+      ...(options.serviceTitan?.rateLimitPerSecond
+        ? { rateLimitPerSecond: options.serviceTitan.rateLimitPerSecond }
+        : {}),
+      ...(options.serviceTitan?.maxAttempts ? { maxAttempts: options.serviceTitan.maxAttempts } : {}),
+    },
+    ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
+  });
   const worker = await startWorker({
     address: inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
-    orm,
     logger: testLogger,
+    activities,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
-  return Object.assign(worker, { taskQueue });
+  return {
+    worker: worker.worker,
+    taskQueue,
+    async stop() {
+      await worker.stop();
+      activities.close();
+    },
+  };
 }
 
 export function uniqueId(prefix: string): string {

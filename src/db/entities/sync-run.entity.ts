@@ -37,7 +37,20 @@ export const SyncRun = defineEntity({
     streams: p.array(),
     mode: p.json<SyncMode>(),
     status: p.enum(syncRunStatuses).default('pending'),
-    counts: p.json<Record<string, StreamCounts>>().default('{}'),
+    // onCreate: the ORM would otherwise insert the default as the JSON *string* "{}".
+    counts: p
+      .json<Record<string, StreamCounts>>()
+      .default('{}')
+      .onCreate(() => ({})),
+    /** Per stream (or window) position reached, written with the data it covers. */
+    positions: p
+      .json<Record<string, string>>()
+      .default('{}')
+      .onCreate(() => ({})),
+    warnings: p
+      .json<string[]>()
+      .default('[]')
+      .onCreate(() => []),
     error: p.text().nullable(),
     workflowId: p.string().length(200).nullable(),
     runId: p.string().length(64).nullable(),

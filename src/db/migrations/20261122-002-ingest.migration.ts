@@ -7,6 +7,10 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261122002Ingest extends Migration {
   override async up(): Promise<void> {
+    // Where each stream (or window) of a run stands, committed with its data: a retried chunk resumes here.
+    this.addSql(
+      `alter table "servicetitan_sync_runs" add column "positions" jsonb not null default '{}', add column "warnings" jsonb not null default '[]';`,
+    );
     this.addSql(
       'create table "servicetitan_customer_contacts" ("id" bigserial primary key, "company_id" int not null, "external_id" varchar(32) not null, "customer_external_id" varchar(32) not null, "type" varchar(16) not null, "value" text null, "active" boolean not null, "source_modified_on" timestamptz not null, "last_synced_at" timestamptz not null default now());',
     );
@@ -74,6 +78,7 @@ export class Migration20261122002Ingest extends Migration {
   }
 
   override async down(): Promise<void> {
+    this.addSql('alter table "servicetitan_sync_runs" drop column "positions", drop column "warnings";');
     this.addSql('drop table if exists "sync_schedules";');
     this.addSql('drop table if exists "invoices_stream";');
     this.addSql('drop table if exists "members_stream";');

@@ -57,7 +57,7 @@ describe('workflow round trip through the real Temporal server', () => {
       ],
     });
 
-    expect(result).toEqual({ syncRunId: run.id, status: 'completed' });
+    expect(result).toEqual({ syncRunId: run.id, status: 'completed', warnings: [] });
     const stored = await orm.em.fork().findOneOrFail(SyncRun, run.id);
     expect(stored.status).toBe('completed');
     expect(stored.workflowId).toBe(workflowId);

@@ -1,0 +1,274 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { StreamCounts } from '../db/entities/index.js';
+import { mapContact, mapCustomer, mapInvoice } from '../ingest/maps/index.js';
+import type { MapResult } from '../ingest/maps/types.js';
+import {
+  insertSkipped,
+  type SkippedInput,
+  upsertContacts,
+  upsertInvoices,
+  upsertMembers,
+} from '../ingest/upsert.js';
+import {
+  AppNotApproved,
+  InvalidCredentials,
+  type InvalidRecord,
+  ModuleNotLicensed,
+  retryAfterMs,
+  ServiceTitanError,
+  type TenantApi,
+} from '../servicetitan/index.js';
+import { loadCredential } from '../sync/credentials.js';
+import type { SyncStreamName } from '../workflows/definitions.js';
+import type { ActivityDeps } from './index.js';
+
+/** Where a chunk starts when its run has not committed a position for it yet. */
+export type ChunkStart =
+  | { kind: 'export'; from: 'stored-cursor' | 'beginning' }
+  | { kind: 'list'; modifiedOnOrAfter: string; modifiedBefore: string };
+
+export interface SyncChunkInput {
+  syncRunId: number;
+  credentialId: number;
+  stream: SyncStreamName;
+  /** The run's position key: the stream, or the stream and window for a backfill. */
+  positionKey: string;
+  start: ChunkStart;
+}
+
+export interface SyncChunkResult {
+  done: boolean;
+  /** The stream's counts in the run so far (all chunks, all windows). */
+  counts: StreamCounts;
+  /** Position reached: a continueFrom token or a page number. Never record data. */
+  position: string | null;
+  warning?: string;
+}
+
+interface PageWork {
+  upserted: number;
+  skipped: number;
+}
+
+const emptyCounts: StreamCounts = { pages: 0, fetched: 0, upserted: 0, skipped: 0 };
+
+/**
+ * One chunk of one stream: pulls pages for up to `chunkMs`, maps them, and per page commits the
+ * rows, the skipped records, the run's counts and position, and (for the export feed) the
+ * stream's cursor in ONE transaction. A retried chunk resumes from the committed position, so a
+ * crash re-reads at most one page, which the modifiedOn-guarded upsert makes harmless.
+ */
+export function createSyncStreamActivities(deps: ActivityDeps) {
+  const { orm, logger, serviceTitan, secrets } = deps;
+  const chunkMs = deps.chunkMs ?? 30_000;
+
+  async function commitPage(
+    input: SyncChunkInput,
+    companyId: number,
+    page: { records: unknown[]; invalid: InvalidRecord[] },
+    position: string,
+    streamCursor: { cursor: string; highWaterMark: Date | null } | null,
+  ): Promise<PageWork> {
+    const em = orm.em.fork() as EntityManager;
+    return em.transactional(async (tem) => {
+      const skipped: SkippedInput[] = page.invalid.map((bad) => ({
+        externalId: bad.id == null ? null : String(bad.id),
+        reason: bad.reason,
+        raw: bad.raw,
+      }));
+      const ctx = { companyId };
+      let upserted = 0;
+      const collect = <R extends { externalId: string }>(results: MapResult<R>[], raws: unknown[]): R[] => {
+        const rows: R[] = [];
+        results.forEach((r, i) => {
+          if (r.ok) rows.push(r.row);
+          else skipped.push({ externalId: r.externalId, reason: r.reason, raw: raws[i] });
+        });
+        return rows;
+      };
+      if (input.stream === 'customers') {
+        const rows = collect(
+          page.records.map((r) => mapCustomer(r as never, ctx)),
+          page.records,
+        );
+        upserted = await upsertMembers(tem, rows, input.syncRunId);
+      } else if (input.stream === 'customerContacts') {
+        const rows = collect(
+          page.records.map((r) => mapContact(r as never, ctx)),
+          page.records,
+        );
+        upserted = await upsertContacts(tem, rows);
+      } else {
+        const rows = collect(
+          page.records.map((r) => mapInvoice(r as never, ctx)),
+          page.records,
+        );
+        upserted = await upsertInvoices(tem, rows, input.syncRunId);
+      }
+      await insertSkipped(tem, input.syncRunId, input.stream, skipped);
+
+      const connection = tem.getConnection();
+      const trx = tem.getTransactionContext();
+      if (streamCursor) {
+        await connection.execute(
+          `insert into sync_stream_state (credential_id, stream, cursor, high_water_mark, updated_at)
+           values (?, ?, ?, ?, now())
+           on conflict (credential_id, stream) do update set cursor = excluded.cursor,
+             high_water_mark = greatest(sync_stream_state.high_water_mark, excluded.high_water_mark), updated_at = now()`,
+          [input.credentialId, input.stream, streamCursor.cursor, streamCursor.highWaterMark],
+          'run',
+          trx,
+        );
+      }
+      const fetched = page.records.length + page.invalid.length;
+      await connection.execute(
+        `update servicetitan_sync_runs set
+           counts = counts || jsonb_build_object(?::text, jsonb_build_object(
+             'pages', coalesce((counts -> ?::text ->> 'pages')::bigint, 0) + 1,
+             'fetched', coalesce((counts -> ?::text ->> 'fetched')::bigint, 0) + ?::bigint,
+             'upserted', coalesce((counts -> ?::text ->> 'upserted')::bigint, 0) + ?::bigint,
+             'skipped', coalesce((counts -> ?::text ->> 'skipped')::bigint, 0) + ?::bigint)),
+           positions = positions || jsonb_build_object(?::text, ?::text)
+         where id = ?`,
+        [
+          input.stream,
+          input.stream,
+          input.stream,
+          fetched,
+          input.stream,
+          upserted,
+          input.stream,
+          skipped.length,
+          input.positionKey,
+          position,
+          input.syncRunId,
+        ],
+        'run',
+        trx,
+      );
+      return { upserted, skipped: skipped.length };
+    });
+  }
+
+  async function readRun(syncRunId: number, stream: string, positionKey: string) {
+    const rows = await orm.em
+      .fork()
+      .getConnection()
+      .execute<{ counts: StreamCounts | null; position: string | null }[]>(
+        `select counts -> ?::text as counts, positions ->> ?::text as position from servicetitan_sync_runs where id = ?`,
+        [stream, positionKey, syncRunId],
+      );
+    const row = rows[0];
+    return { counts: { ...emptyCounts, ...(row?.counts ?? {}) }, position: row?.position ?? null };
+  }
+
+  async function setCredentialStatus(credentialId: number, status: string, message: string) {
+    await orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `update servicetitan_credentials set status = ?, status_message = ?, updated_at = now() where id = ?`,
+        [status, message, credentialId],
+      );
+  }
+
+  /** Latest modifiedOn among the page's records, for the stream's high-water mark. */
+  function newestModifiedOn(records: unknown[]): Date | null {
+    let newest: number | null = null;
+    for (const r of records) {
+      const t = Date.parse((r as { modifiedOn?: string }).modifiedOn ?? '');
+      if (!Number.isNaN(t) && (newest === null || t > newest)) newest = t;
+    }
+    return newest === null ? null : new Date(newest);
+  }
+
+  return {
+    async syncStreamChunk(input: SyncChunkInput): Promise<SyncChunkResult> {
+      const context = Context.current();
+      const log = logger.child({
+        syncRunId: input.syncRunId,
+        stream: input.stream,
+        position: input.positionKey,
+      });
+      const em = orm.em.fork() as EntityManager;
+      const credential = await loadCredential(em, secrets, input.credentialId);
+      const api: TenantApi = serviceTitan.tenant(credential.tenant);
+      const signal = context.cancellationSignal;
+      const deadline = Date.now() + chunkMs;
+
+      const resume = await readRun(input.syncRunId, input.stream, input.positionKey);
+      let position = resume.position;
+      try {
+        if (input.start.kind === 'export') {
+          let from: string | undefined = position ?? undefined;
+          if (from === undefined && input.start.from === 'stored-cursor') {
+            const rows = await em
+              .getConnection()
+              .execute<{ cursor: string | null }[]>(
+                `select cursor from sync_stream_state where credential_id = ? and stream = ?`,
+                [input.credentialId, input.stream],
+              );
+            from = rows[0]?.cursor ?? undefined;
+          }
+          for await (const page of api.exportPages(input.stream, { from, signal })) {
+            await commitPage(input, credential.companyId, page, page.continueFrom, {
+              cursor: page.continueFrom,
+              highWaterMark: newestModifiedOn(page.records),
+            });
+            position = page.continueFrom;
+            context.heartbeat({ position });
+            if (!page.hasMore)
+              return {
+                done: true,
+                counts: (await readRun(input.syncRunId, input.stream, input.positionKey)).counts,
+                position,
+              };
+            if (Date.now() >= deadline) break;
+          }
+        } else {
+          const startPage = position ? Number(position) + 1 : 1;
+          for await (const page of api.listPages(input.stream, {
+            modifiedOnOrAfter: input.start.modifiedOnOrAfter,
+            modifiedBefore: input.start.modifiedBefore,
+            startPage,
+            signal,
+          })) {
+            position = String(page.page);
+            await commitPage(input, credential.companyId, page, position, null);
+            context.heartbeat({ position });
+            if (!page.hasMore)
+              return {
+                done: true,
+                counts: (await readRun(input.syncRunId, input.stream, input.positionKey)).counts,
+                position,
+              };
+            if (Date.now() >= deadline) break;
+          }
+        }
+        const after = await readRun(input.syncRunId, input.stream, input.positionKey);
+        return { done: false, counts: after.counts, position: after.position };
+      } catch (error) {
+        if (error instanceof ModuleNotLicensed) {
+          log.warn({ code: error.code }, 'stream skipped: module not licensed');
+          return { done: true, counts: resume.counts, position, warning: error.message };
+        }
+        if (error instanceof InvalidCredentials || error instanceof AppNotApproved) {
+          const status = error instanceof InvalidCredentials ? 'invalid_credentials' : 'awaiting_approval';
+          await setCredentialStatus(input.credentialId, status, error.message);
+          throw ApplicationFailure.nonRetryable(error.message, error.code);
+        }
+        if (error instanceof ServiceTitanError) {
+          if (!error.retryable) throw ApplicationFailure.nonRetryable(error.message, error.code);
+          const delay = retryAfterMs(error);
+          throw ApplicationFailure.create({
+            message: error.message,
+            type: error.code,
+            ...(delay ? { nextRetryDelay: delay } : {}),
+          });
+        }
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
+import type { SecretBox } from '../crypto/secret-box.js';
+import { Company, ServiceTitanCredential, SyncRun } from '../db/entities/index.js';
+import type { Logger } from '../logger.js';
+import { DEMO_TENANTS, type Sandbox, startSandbox } from '../sandbox/index.js';
+import { secretPurpose } from '../sync/credentials.js';
+import { startSync } from '../sync/start-sync.js';
+
+export const DEMO_COMPANY_NAME = 'Demo Heating & Air (sandbox)';
+
+/** The sandbox stands in for ServiceTitan when no app key is configured. */
+export async function startDemoSandbox(port: number): Promise<Sandbox> {
+  try {
+    return await startSandbox({ port });
+  } catch {
+    return startSandbox({ port: 0 });
+  }
+}
+
+/**
+ * A demo company connected to the sandbox's healthy tenant, once; a first sync when it has
+ * never synced. Returns the ids to point the user at.
+ */
+export async function ensureDemoTenant(deps: {
+  orm: MikroORM;
+  secrets: SecretBox;
+  sandbox: Sandbox;
+  temporal: Client;
+  taskQueue: string;
+  logger: Logger;
+}): Promise<{ credentialId: number; syncRunId: number | undefined }> {
+  const em = deps.orm.em.fork();
+  const tenant =
+    deps.sandbox.tenants.find((t) => t.tenantId === DEMO_TENANTS[0]!.tenantId) ?? deps.sandbox.tenants[0]!;
+  let credential = await em.findOne(ServiceTitanCredential, {
+    environment: tenant.environment,
+    tenantId: String(tenant.tenantId),
+  });
+  if (!credential) {
+    const company = em.create(Company, { name: DEMO_COMPANY_NAME, timeZone: 'America/Chicago' });
+    credential = em.create(ServiceTitanCredential, {
+      company,
+      environment: tenant.environment,
+      tenantId: String(tenant.tenantId),
+      clientIdEncrypted: deps.secrets.encrypt(tenant.clientId, secretPurpose.clientId),
+      clientSecretEncrypted: deps.secrets.encrypt(tenant.clientSecret, secretPurpose.clientSecret),
+      status: 'connected',
+    });
+    await em.flush();
+    deps.logger.info(
+      { credentialId: credential.id, tenantId: tenant.tenantId },
+      'demo company connected to the sandbox',
+    );
+  }
+  const runs = await em.count(SyncRun, { credential });
+  if (runs > 0) return { credentialId: credential.id, syncRunId: undefined };
+  const started = await startSync(
+    { em, temporal: deps.temporal, taskQueue: deps.taskQueue },
+    { credentialId: credential.id, trigger: 'demo', mode: 'full' },
+  );
+  return { credentialId: credential.id, syncRunId: started.syncRunId };
+}

@@ -1,0 +1,95 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { SyncRun } from '../db/entities/index.js';
+import { AppError } from '../errors.js';
+import { searchAttributesFor } from '../temporal/search-attributes.js';
+import {
+  type SyncMode,
+  type SyncStreamName,
+  type SyncTrigger,
+  syncWorkflowId,
+} from '../workflows/definitions.js';
+import { syncTenantWorkflow } from '../workflows/index.js';
+import { createSyncRun } from './sync-runs.js';
+
+export class SyncConflictError extends AppError {
+  constructor(credentialId: number) {
+    super(
+      'sync_in_progress',
+      `A sync of credential ${credentialId} is already running; wait for it or cancel it.`,
+      {
+        credentialId,
+      },
+    );
+  }
+}
+
+export class SyncNotAllowedError extends AppError {
+  constructor(credentialId: number) {
+    super(
+      'sync_not_allowed',
+      `Credential ${credentialId} cannot sync: it does not exist, is disabled, or its company's sync is switched off.`,
+      { credentialId },
+    );
+  }
+}
+
+export interface StartSyncDeps {
+  em: EntityManager;
+  temporal: Client;
+  taskQueue: string;
+}
+
+export interface StartSyncInput {
+  credentialId: number;
+  trigger: SyncTrigger;
+  mode?: SyncMode;
+  streams?: SyncStreamName[];
+}
+
+/**
+ * Starts a sync now (API, CLI, demo). Temporal refuses a second run under the credential's
+ * workflow id; the run row made for the refused attempt is kept as `skipped` and the caller gets
+ * a SyncConflictError.
+ */
+export async function startSync(deps: StartSyncDeps, input: StartSyncInput) {
+  const mode = input.mode ?? 'incremental';
+  const created = await createSyncRun(deps.em, {
+    credentialId: input.credentialId,
+    trigger: input.trigger,
+    mode,
+    ...(input.streams ? { streams: input.streams } : {}),
+  });
+  if (!created) throw new SyncNotAllowedError(input.credentialId);
+  const run = await deps.em.findOneOrFail(SyncRun, created.syncRunId, { populate: ['credential.company'] });
+  const workflowId = syncWorkflowId(input.credentialId);
+  try {
+    const handle = await deps.temporal.workflow.start(syncTenantWorkflow, {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [
+        {
+          syncRunId: created.syncRunId,
+          credentialId: input.credentialId,
+          streams: created.streams,
+          mode,
+          trigger: input.trigger,
+        },
+      ],
+      typedSearchAttributes: searchAttributesFor(run.credential, input.trigger),
+    });
+    run.workflowId = workflowId;
+    run.runId = handle.firstExecutionRunId;
+    await deps.em.flush();
+    return { syncRunId: created.syncRunId, workflowId, runId: handle.firstExecutionRunId };
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      run.status = 'skipped';
+      run.error = 'another sync of this credential was already running';
+      run.finishedAt = new Date();
+      await deps.em.flush();
+      throw new SyncConflictError(input.credentialId);
+    }
+    throw error;
+  }
+}
