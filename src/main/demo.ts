@@ -4,6 +4,7 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import { Company, ServiceTitanCredential, SyncRun } from '../db/entities/index.js';
 import type { Logger } from '../logger.js';
 import { DEMO_TENANTS, type Sandbox, startSandbox } from '../sandbox/index.js';
+import { defaultSchedule, type ScheduleService } from '../schedules/index.js';
 import { secretPurpose } from '../sync/credentials.js';
 import { startSync } from '../sync/start-sync.js';
 
@@ -19,8 +20,8 @@ export async function startDemoSandbox(port: number): Promise<Sandbox> {
 }
 
 /**
- * A demo company connected to the sandbox's healthy tenant, once; a first sync when it has
- * never synced. Returns the ids to point the user at.
+ * A demo company connected to the sandbox's healthy tenant, once, with the default weekly
+ * schedule; a first sync when it has never synced. Returns the ids to point the user at.
  */
 export async function ensureDemoTenant(deps: {
   orm: MikroORM;
@@ -28,6 +29,7 @@ export async function ensureDemoTenant(deps: {
   sandbox: Sandbox;
   temporal: Client;
   taskQueue: string;
+  schedules: ScheduleService;
   logger: Logger;
 }): Promise<{ credentialId: number; syncRunId: number | undefined }> {
   const em = deps.orm.em.fork();
@@ -53,6 +55,7 @@ export async function ensureDemoTenant(deps: {
       'demo company connected to the sandbox',
     );
   }
+  if (!(await deps.schedules.get(credential.id))) await deps.schedules.put(credential.id, defaultSchedule);
   const runs = await em.count(SyncRun, { credential });
   if (runs > 0) return { credentialId: credential.id, syncRunId: undefined };
   const started = await startSync(

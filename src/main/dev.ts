@@ -4,6 +4,7 @@ import { createSecretBox } from '../crypto/secret-box.js';
 import { migrateUp } from '../db/migrate.js';
 import { createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
+import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
 import { syncWorkflowId } from '../workflows/definitions.js';
@@ -80,6 +81,12 @@ async function main() {
           sandbox,
           temporal: temporal.client,
           taskQueue: config.temporal.taskQueue,
+          schedules: createScheduleService({
+            orm,
+            temporal: temporal.client,
+            taskQueue: config.temporal.taskQueue,
+            logger,
+          }),
           logger,
         })
       : undefined;
