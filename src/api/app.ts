@@ -1,16 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
-import express, { type ErrorRequestHandler } from 'express';
+import express from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { type AdminApiOptions, createAdminApi } from './admin-api.js';
+import { createErrorHandler } from './errors.js';
 import { createHealthRoutes } from './health.routes.js';
 
 export interface AppDeps {
   orm: MikroORM;
   temporal: Client;
   logger: Logger;
+  /** The admin API under /api; without it /api answers 503. */
+  api?: AdminApiOptions;
 }
 
 export function createApp(deps: AppDeps) {
@@ -35,6 +40,13 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  if (deps.api) {
+    app.use('/api', createAdminApi(deps, deps.api).router);
+  } else {
+    app.use('/api', () => {
+      throw new AppError('not_configured', 'The admin API is not configured on this server.');
+    });
+  }
   app.use(express.json({ limit: '100kb' }));
 
   app.use(
@@ -52,18 +64,6 @@ export function createApp(deps: AppDeps) {
     res.status(404).json({ error: 'not_found', message: `No route for ${req.method} ${req.path}` });
   });
 
-  const onError: ErrorRequestHandler = (error, req, res, _next) => {
-    const status =
-      typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status >= 500) {
-      req.log?.error({ err: error }, 'request failed');
-      res.status(500).json({ error: 'internal', message: 'Internal error', requestId: req.id });
-    } else {
-      res
-        .status(status)
-        .json({ error: error.type ?? 'bad_request', message: error.expose ? error.message : 'Bad request' });
-    }
-  };
-  app.use(onError);
+  app.use(createErrorHandler());
   return app;
 }

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createOrm } from '../../src/db/orm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createActivityDeps } from '../../src/main/activity-deps.js';
 import { type RunningWorker, startWorker } from '../../src/temporal/worker.js';
+import { withDatabase } from './database.js';
 
 export const testLogger: Logger = createLogger({
   level: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -15,6 +17,8 @@ export const testLogger: Logger = createLogger({
 
 /** Every table the product owns, for truncation between tests. */
 const tables = [
+  'audit_events',
+  'api_tokens',
   'outbox_events',
   'skipped_records',
   'members_stream',
@@ -27,14 +31,50 @@ const tables = [
   'companies',
 ];
 
-export async function connectTestOrm(): Promise<MikroORM> {
-  return createOrm({ url: inject('databaseUrl') });
+let fileDatabase: Promise<string> | undefined;
+
+/**
+ * This test file's own database, cloned from the run's migrated one, so files running in
+ * parallel never truncate each other's rows. Its ids start at a random offset: workflow ids
+ * (sync-credential-<id>) then never collide between files sharing the Temporal server.
+ */
+export function testDatabaseUrl(): Promise<string> {
+  fileDatabase ??= (async () => {
+    const templateUrl = inject('databaseUrl');
+    const template = new URL(templateUrl).pathname.slice(1);
+    const name = `${template}_f${randomUUID().slice(0, 8)}`;
+    const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+    await admin.connect();
+    try {
+      await admin.query(`create database "${name}" template "${template}"`);
+    } finally {
+      await admin.end();
+    }
+    const url = withDatabase(templateUrl, name);
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const offset = (1 + Math.floor(Math.random() * 1_000_000)) * 1_000;
+      const { rows } = await db.query<{ name: string }>(
+        `select sequencename as name from pg_sequences where schemaname = 'public'`,
+      );
+      for (const row of rows)
+        await db.query(`alter sequence "${row.name}" start with ${offset} restart with ${offset}`);
+    } finally {
+      await db.end();
+    }
+    return url;
+  })();
+  return fileDatabase;
 }
 
+export async function connectTestOrm(): Promise<MikroORM> {
+  return createOrm({ url: await testDatabaseUrl() });
+}
+
+/** Empties the product's tables; ids keep counting up, so no workflow id is ever reused. */
 export async function truncateAll(orm: MikroORM): Promise<void> {
-  await orm.em
-    .getConnection()
-    .execute(`truncate ${tables.map((t) => `"${t}"`).join(', ')} restart identity cascade`);
+  await orm.em.getConnection().execute(`truncate ${tables.map((t) => `"${t}"`).join(', ')} cascade`);
 }
 
 export async function connectTestTemporal(): Promise<{ client: Client; close: () => Promise<void> }> {

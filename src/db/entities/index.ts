@@ -1,9 +1,13 @@
+export * from './api-token.entity.js';
+export * from './audit-event.entity.js';
 export * from './company.entity.js';
 export * from './ingest.entities.js';
 export * from './servicetitan-credential.entity.js';
 export * from './sync-run.entity.js';
 export * from './sync-stream-state.entity.js';
 
+import { ApiToken } from './api-token.entity.js';
+import { AuditEvent } from './audit-event.entity.js';
 import { Company } from './company.entity.js';
 import {
   CustomerContact,
@@ -28,4 +32,6 @@ export const entities = [
   SkippedRecord,
   OutboxEvent,
   SyncSchedule,
+  ApiToken,
+  AuditEvent,
 ];

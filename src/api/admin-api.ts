@@ -1,0 +1,92 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
+import express, { Router } from 'express';
+import { createAuditLog } from '../audit/index.js';
+import { createFailureLimiter, createTokenService } from '../auth/index.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Logger } from '../logger.js';
+import type { ScheduleService } from '../schedules/index.js';
+import type { ServiceTitanClientOptions } from '../servicetitan/index.js';
+import { authenticate } from './middleware/authenticate.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { type AnyRoute, mountRoutes } from './route.js';
+import { adminRoutes } from './routes/admin.routes.js';
+import { companyRoutes } from './routes/companies.routes.js';
+import { credentialRoutes } from './routes/credentials.routes.js';
+import { scheduleRoutes } from './routes/schedules.routes.js';
+import { syncRoutes } from './routes/syncs.routes.js';
+import { createCompanyService } from './services/companies.service.js';
+import { createCredentialService } from './services/credentials.service.js';
+import { createDashboardService } from './services/dashboard.service.js';
+import { createScheduleRoutesService } from './services/schedules.service.js';
+import { createSyncService } from './services/syncs.service.js';
+
+/** What the admin API needs beyond the app's own deps; absent pieces answer 503 `not_configured`. */
+export interface AdminApiOptions {
+  /** Encrypts credential secrets at rest (ENCRYPTION_KEYS). */
+  secrets?: SecretBox;
+  /** Where connection tests go (the app key and per-environment URLs). */
+  serviceTitan?: ServiceTitanClientOptions;
+  taskQueue: string;
+  schedules?: ScheduleService;
+  /** ADMIN_TOKEN: a bootstrap admin. */
+  adminToken?: string | undefined;
+  /** Links runs to the Temporal Web UI. */
+  temporalUi?: { url: string; namespace: string } | undefined;
+  /** Failed authentications per address per window before 429 (default 20 per minute). */
+  authFailures?: { max: number; windowMs: number };
+  /** Default 100kb. */
+  bodyLimit?: string;
+  progressPollMs?: number;
+  /** Check every response against its schema (tests). */
+  validateResponses?: boolean;
+}
+
+export function createAdminRoutes(deps: AdminApiOptions) {
+  const audit = createAuditLog();
+  const tokens = createTokenService({ adminToken: deps.adminToken });
+  return {
+    audit,
+    tokens,
+    routes: (temporal: Client): AnyRoute[] => [
+      ...companyRoutes(createCompanyService()),
+      ...credentialRoutes(
+        createCredentialService({
+          secrets: deps.secrets,
+          serviceTitan: deps.serviceTitan,
+          schedules: deps.schedules,
+        }),
+      ),
+      ...syncRoutes(
+        createSyncService({
+          temporal,
+          taskQueue: deps.taskQueue,
+          temporalUi: deps.temporalUi,
+          ...(deps.progressPollMs ? { progressPollMs: deps.progressPollMs } : {}),
+        }),
+      ),
+      ...scheduleRoutes(createScheduleRoutesService({ schedules: deps.schedules })),
+      ...adminRoutes({ dashboard: createDashboardService({ schedules: deps.schedules }), tokens, audit }),
+    ],
+  };
+}
+
+/** The /api router: the OpenAPI document, then authentication, body parsing and every route. */
+export function createAdminApi(
+  base: { orm: MikroORM; temporal: Client; logger: Logger },
+  deps: AdminApiOptions,
+) {
+  const { audit, tokens, routes: build } = createAdminRoutes(deps);
+  const routes = build(base.temporal);
+  const document = buildOpenApiDocument(routes, { version: '1' });
+  const limiter = createFailureLimiter(deps.authFailures ?? { max: 20, windowMs: 60_000 });
+
+  const router = Router();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  router.use(authenticate({ orm: base.orm, tokens, limiter, logger: base.logger }));
+  router.use(express.json({ limit: deps.bodyLimit ?? '100kb', strict: true }));
+  mountRoutes(router, routes, { audit, ...(deps.validateResponses ? { validateResponses: true } : {}) });
+  return { router, routes, document };
+}

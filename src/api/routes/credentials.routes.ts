@@ -1,0 +1,92 @@
+import { route } from '../route.js';
+import {
+  connectionTestView,
+  credentialCreatedView,
+  credentialCreateSchema,
+  credentialListQuery,
+  credentialPage,
+  credentialPatchSchema,
+  credentialView,
+  idParams,
+} from '../schemas.js';
+import type { createCredentialService } from '../services/credentials.service.js';
+
+export function credentialRoutes(credentials: ReturnType<typeof createCredentialService>) {
+  const tag = 'Credentials';
+  const target = 'credential';
+  return [
+    route({
+      method: 'post',
+      path: '/credentials',
+      tag,
+      summary: 'Connect a ServiceTitan tenant',
+      access: 'admin',
+      body: credentialCreateSchema,
+      status: 201,
+      response: credentialCreatedView,
+      audit: { action: 'credential.create', target },
+      handler: ({ body }, ctx) => credentials.create(ctx, body),
+    }),
+    route({
+      method: 'get',
+      path: '/credentials',
+      tag,
+      summary: 'List credentials',
+      access: 'read',
+      query: credentialListQuery,
+      status: 200,
+      response: credentialPage,
+      audit: { action: 'credential.list', target },
+      handler: ({ query }, ctx) => credentials.list(ctx, query),
+    }),
+    route({
+      method: 'get',
+      path: '/credentials/:id',
+      tag,
+      summary: 'Get a credential',
+      access: 'read',
+      params: idParams,
+      status: 200,
+      response: credentialView,
+      audit: { action: 'credential.read', target },
+      handler: ({ params }, ctx) => credentials.get(ctx, params.id),
+    }),
+    route({
+      method: 'patch',
+      path: '/credentials/:id',
+      tag,
+      summary: 'Rotate a credential secret',
+      access: 'admin',
+      params: idParams,
+      body: credentialPatchSchema,
+      status: 200,
+      response: credentialView,
+      audit: { action: 'credential.rotate', target },
+      handler: ({ params, body }, ctx) => credentials.rotate(ctx, params.id, body),
+    }),
+    route({
+      method: 'delete',
+      path: '/credentials/:id',
+      tag,
+      summary: 'Disable a credential',
+      access: 'admin',
+      params: idParams,
+      status: 200,
+      response: credentialView,
+      audit: { action: 'credential.disable', target },
+      handler: ({ params }, ctx) => credentials.disable(ctx, params.id),
+    }),
+    route({
+      method: 'post',
+      path: '/credentials/:id/test',
+      tag,
+      summary: 'Test a credential connection',
+      access: 'admin',
+      params: idParams,
+      status: 200,
+      response: connectionTestView,
+      audit: { action: 'credential.test', target },
+      handler: ({ params }, ctx) => credentials.test(ctx, params.id),
+    }),
+  ];
+}

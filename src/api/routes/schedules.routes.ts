@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { route } from '../route.js';
+import { idParams, scheduleBodySchema, scheduleView } from '../schemas.js';
+import type { createScheduleRoutesService } from '../services/schedules.service.js';
+
+export function scheduleRoutes(schedules: ReturnType<typeof createScheduleRoutesService>) {
+  const tag = 'Schedules';
+  const target = 'schedule';
+  const path = '/credentials/:id/schedule';
+  return [
+    route({
+      method: 'get',
+      path,
+      tag,
+      summary: 'Get a credential schedule',
+      access: 'read',
+      params: idParams,
+      status: 200,
+      response: scheduleView,
+      handler: ({ params }, ctx) => schedules.get(ctx, params.id),
+    }),
+    route({
+      method: 'put',
+      path,
+      tag,
+      summary: 'Set a credential schedule',
+      access: 'operate',
+      params: idParams,
+      body: scheduleBodySchema,
+      status: 200,
+      response: scheduleView,
+      audit: { action: 'schedule.put', target },
+      handler: ({ params, body }, ctx) => schedules.put(ctx, params.id, body),
+    }),
+    route({
+      method: 'delete',
+      path,
+      tag,
+      summary: 'Remove a credential schedule',
+      access: 'operate',
+      params: idParams,
+      status: 204,
+      response: z.undefined(),
+      audit: { action: 'schedule.delete', target },
+      handler: ({ params }, ctx) => schedules.remove(ctx, params.id),
+    }),
+    route({
+      method: 'post',
+      path: `${path}/pause`,
+      tag,
+      summary: 'Pause a credential schedule',
+      access: 'operate',
+      params: idParams,
+      status: 200,
+      response: scheduleView,
+      audit: { action: 'schedule.pause', target },
+      handler: ({ params }, ctx) => schedules.pause(ctx, params.id),
+    }),
+    route({
+      method: 'post',
+      path: `${path}/unpause`,
+      tag,
+      summary: 'Unpause a credential schedule',
+      access: 'operate',
+      params: idParams,
+      status: 200,
+      response: scheduleView,
+      audit: { action: 'schedule.unpause', target },
+      handler: ({ params }, ctx) => schedules.unpause(ctx, params.id),
+    }),
+  ];
+}

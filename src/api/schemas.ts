@@ -1,0 +1,312 @@
+/** Request and response schemas of the admin API; the OpenAPI document is generated from these. */
+import { z } from 'zod';
+import {
+  apiRoles,
+  auditOutcomes,
+  credentialStatuses,
+  serviceTitanEnvironments,
+  syncRunStatuses,
+  syncTriggers,
+} from '../db/entities/index.js';
+import { scheduleInputSchema } from '../schedules/index.js';
+import { syncStreamNames } from '../workflows/definitions.js';
+
+const dateTime = z.iso.datetime({ offset: true });
+const isoDateOrTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const timeZoneSchema = z
+  .string()
+  .max(64)
+  .refine(isTimeZone, { message: 'must be an IANA time zone, e.g. "America/Chicago"' })
+  .transform((tz) => new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone);
+
+/** Path ids: positive 32-bit integers written in digits. */
+const idString = z
+  .string()
+  .regex(/^[1-9]\d{0,9}$/, 'must be a positive integer')
+  .transform(Number)
+  .refine((n) => n <= 2_147_483_647, 'is too large');
+export const idParams = z.strictObject({ id: idString });
+
+const queryInt = z
+  .string()
+  .regex(/^\d{1,10}$/, 'must be a non-negative integer')
+  .transform(Number)
+  .refine((n) => n <= 2_147_483_647, 'is too large');
+const paging = {
+  page: queryInt.pipe(z.number().min(1)).default(1),
+  pageSize: queryInt.pipe(z.number().min(1).max(200)).default(50),
+};
+const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), page: z.int(), pageSize: z.int(), total: z.int() });
+
+// Companies -----------------------------------------------------------------------------------
+export const companyCreateSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  timeZone: timeZoneSchema.default('UTC'),
+  syncEnabled: z.boolean().default(true),
+});
+export const companyPatchSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    timeZone: timeZoneSchema.optional(),
+    syncEnabled: z.boolean().optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'name, timeZone or syncEnabled is required');
+export const companyListQuery = z.strictObject({ ...paging });
+export const companyView = z
+  .object({
+    id: z.int(),
+    name: z.string(),
+    timeZone: z.string(),
+    syncEnabled: z.boolean(),
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  })
+  .meta({ id: 'Company' });
+export const companyPage = pageOf(companyView);
+
+// Credentials ---------------------------------------------------------------------------------
+const tenantId = z
+  .union([z.string(), z.int().positive()])
+  .transform(String)
+  .pipe(z.string().regex(/^\d{1,18}$/, 'must be digits only (the ServiceTitan tenant ID)'));
+const clientId = z.string().trim().min(1).max(200);
+const clientSecret = z.string().min(1).max(500);
+
+export const credentialCreateSchema = z.strictObject({
+  companyId: z.int().positive(),
+  environment: z.enum(serviceTitanEnvironments),
+  tenantId,
+  clientId,
+  clientSecret,
+  test: z.boolean().default(false),
+});
+export const credentialPatchSchema = z.strictObject({ clientSecret, clientId: clientId.optional() });
+export const credentialListQuery = z.strictObject({
+  companyId: queryInt.optional(),
+  environment: z.enum(serviceTitanEnvironments).optional(),
+  status: z.enum(credentialStatuses).optional(),
+  ...paging,
+});
+export const streamAccessSchema = z.record(z.string(), z.enum(['ok', 'module_not_licensed', 'error']));
+export const credentialView = z
+  .object({
+    id: z.int(),
+    companyId: z.int(),
+    environment: z.enum(serviceTitanEnvironments),
+    tenantId: z.string(),
+    /** The client id's last 4 characters; the secret is never returned. */
+    clientIdMasked: z.string(),
+    status: z.enum(credentialStatuses),
+    statusMessage: z.string().nullable(),
+    lastTestedAt: dateTime.nullable(),
+    createdAt: dateTime,
+    updatedAt: dateTime,
+    disabledAt: dateTime.nullable(),
+  })
+  .meta({ id: 'Credential' });
+export const credentialPage = pageOf(credentialView);
+export const connectionTestView = z
+  .object({
+    status: z.enum(['connected', 'awaiting_approval', 'invalid_credentials', 'unreachable']),
+    streams: streamAccessSchema,
+    message: z.string(),
+    testedAt: dateTime,
+  })
+  .meta({ id: 'ConnectionTest' });
+export const credentialCreatedView = credentialView.extend({ test: connectionTestView.nullable() });
+
+// Syncs ---------------------------------------------------------------------------------------
+export const syncModeSchema = z.union([
+  z.literal('incremental'),
+  z.literal('full'),
+  z
+    .strictObject({ from: isoDateOrTime, to: isoDateOrTime })
+    .transform((w) => ({ from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString() }))
+    .refine((w) => w.from < w.to, 'from must be before to'),
+]);
+export const syncStartSchema = z.strictObject({
+  streams: z
+    .array(z.enum(syncStreamNames as [string, ...string[]]))
+    .min(1)
+    .refine((s) => new Set(s).size === s.length, 'streams must not repeat')
+    .optional(),
+  mode: syncModeSchema.optional(),
+});
+export const syncListQuery = z.strictObject({
+  companyId: queryInt.optional(),
+  credentialId: queryInt.optional(),
+  status: z.enum(syncRunStatuses).optional(),
+  from: isoDateOrTime.optional(),
+  to: isoDateOrTime.optional(),
+  ...paging,
+});
+const streamCounts = z.object({
+  pages: z.number(),
+  fetched: z.number(),
+  upserted: z.number(),
+  skipped: z.number(),
+});
+const streamProgress = z.object({
+  state: z.string(),
+  pages: z.number(),
+  fetched: z.number(),
+  upserted: z.number(),
+  skipped: z.number(),
+  position: z.string().nullable(),
+  chunks: z.number(),
+});
+export const syncProgressView = z
+  .object({
+    syncRunId: z.number(),
+    paused: z.boolean(),
+    cancelRequested: z.boolean(),
+    streams: z.record(z.string(), streamProgress),
+  })
+  .meta({ id: 'SyncProgress' });
+export const syncRunView = z
+  .object({
+    id: z.int(),
+    credentialId: z.int(),
+    companyId: z.int(),
+    trigger: z.enum(syncTriggers),
+    streams: z.array(z.string()),
+    mode: z.union([
+      z.literal('incremental'),
+      z.literal('full'),
+      z.object({ from: z.string(), to: z.string() }),
+    ]),
+    status: z.enum(syncRunStatuses),
+    counts: z.record(z.string(), streamCounts),
+    totals: streamCounts,
+    warnings: z.array(z.string()),
+    error: z.string().nullable(),
+    workflowId: z.string().nullable(),
+    runId: z.string().nullable(),
+    createdAt: dateTime,
+    startedAt: dateTime.nullable(),
+    finishedAt: dateTime.nullable(),
+    /** Live progress from the workflow while the run is active. */
+    progress: syncProgressView.nullable(),
+    temporalUrl: z.string().nullable(),
+  })
+  .meta({ id: 'SyncRun' });
+export const syncRunPage = pageOf(syncRunView);
+export const skippedQuery = z.strictObject({ ...paging });
+export const skippedView = z
+  .object({
+    id: z.string(),
+    stream: z.string(),
+    externalId: z.string().nullable(),
+    reason: z.string(),
+    raw: z.unknown(),
+    createdAt: dateTime,
+  })
+  .meta({ id: 'SkippedRecord' });
+export const skippedPage = pageOf(skippedView);
+export const syncEventData = z
+  .object({ type: z.enum(['progress', 'end']), run: syncRunView })
+  .meta({ id: 'SyncEvent' });
+
+// Schedules -----------------------------------------------------------------------------------
+export const scheduleBodySchema = scheduleInputSchema;
+export const scheduleView = z
+  .object({
+    credentialId: z.int(),
+    config: scheduleInputSchema,
+    timeZone: z.string(),
+    paused: z.boolean(),
+    nextRunTimes: z.array(dateTime),
+  })
+  .meta({ id: 'Schedule' });
+
+// Dashboard -----------------------------------------------------------------------------------
+export const dashboardView = z
+  .object({
+    credentials: z.array(
+      z.object({
+        credentialId: z.int(),
+        companyId: z.int(),
+        companyName: z.string(),
+        environment: z.enum(serviceTitanEnvironments),
+        tenantId: z.string(),
+        status: z.enum(credentialStatuses),
+        lastRun: z
+          .object({
+            id: z.int(),
+            status: z.enum(syncRunStatuses),
+            createdAt: dateTime,
+            finishedAt: dateTime.nullable(),
+            totals: streamCounts,
+          })
+          .nullable(),
+        nextRunAt: dateTime.nullable(),
+        schedulePaused: z.boolean().nullable(),
+        dataFreshAt: dateTime.nullable(),
+        failuresInARow: z.int(),
+      }),
+    ),
+    totals: z.object({
+      credentials: z.int(),
+      byStatus: z.record(z.string(), z.int()),
+      running: z.int(),
+      failing: z.int(),
+      neverSynced: z.int(),
+    }),
+  })
+  .meta({ id: 'Dashboard' });
+
+// Tokens and audit ----------------------------------------------------------------------------
+export const tokenCreateSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  role: z.enum(apiRoles),
+  companyId: z.int().positive().nullable().optional(),
+});
+export const tokenView = z
+  .object({
+    id: z.int(),
+    name: z.string(),
+    role: z.enum(apiRoles),
+    companyId: z.int().nullable(),
+    createdAt: dateTime,
+    revokedAt: dateTime.nullable(),
+  })
+  .meta({ id: 'Token' });
+export const tokenCreatedView = tokenView.extend({ token: z.string() });
+export const tokenList = z.object({ items: z.array(tokenView) });
+export const auditQuery = z.strictObject({
+  action: z.string().max(64).optional(),
+  targetType: z.string().max(32).optional(),
+  targetId: z.string().max(64).optional(),
+  companyId: queryInt.optional(),
+  actorTokenId: queryInt.optional(),
+  outcome: z.enum(auditOutcomes).optional(),
+  from: isoDateOrTime.optional(),
+  to: isoDateOrTime.optional(),
+  ...paging,
+});
+export const auditView = z
+  .object({
+    id: z.string(),
+    at: dateTime,
+    actor: z.object({ tokenId: z.int().nullable(), name: z.string(), role: z.string() }),
+    action: z.string(),
+    target: z.object({ type: z.string(), id: z.string().nullable() }),
+    companyId: z.int().nullable(),
+    ip: z.string().nullable(),
+    requestId: z.string().nullable(),
+    outcome: z.enum(auditOutcomes),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'AuditEvent' });
+export const auditPage = pageOf(auditView);

@@ -1,0 +1,104 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { type ApiRole, ApiToken, Company, type IApiToken } from '../db/entities/index.js';
+import { AppError } from '../errors.js';
+
+/** Who is calling: a stored token, the ADMIN_TOKEN bootstrap admin, or the CLI. */
+export interface Principal {
+  /** Null for the bootstrap token and the CLI. */
+  tokenId: number | null;
+  name: string;
+  role: ApiRole;
+  /** Set: every resource outside this company is invisible and unchangeable. */
+  companyId: number | null;
+}
+
+const TOKEN_PREFIX = 'stsk_';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** 256 random bits, URL-safe, with a prefix that secret scanners and people recognise. */
+export function generateToken(): string {
+  return `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
+export interface TokenView {
+  id: number;
+  name: string;
+  role: ApiRole;
+  companyId: number | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+function toView(t: IApiToken): TokenView {
+  return {
+    id: t.id,
+    name: t.name,
+    role: t.role,
+    companyId: t.company?.id ?? null,
+    createdAt: t.createdAt.toISOString(),
+    revokedAt: t.revokedAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Authenticates bearer tokens and manages stored ones. The bootstrap token is compared by hash in
+ * constant time; stored tokens are found by the hash's unique index.
+ */
+export function createTokenService(deps: { adminToken?: string | undefined }) {
+  const bootstrapHash = deps.adminToken ? Buffer.from(hashToken(deps.adminToken), 'hex') : undefined;
+
+  return {
+    async authenticate(em: EntityManager, token: string): Promise<Principal | null> {
+      if (!token) return null;
+      const hash = hashToken(token);
+      if (bootstrapHash && timingSafeEqual(bootstrapHash, Buffer.from(hash, 'hex'))) {
+        return { tokenId: null, name: 'ADMIN_TOKEN', role: 'admin', companyId: null };
+      }
+      const stored = await em.findOne(ApiToken, { tokenHash: hash, revokedAt: null });
+      if (!stored) return null;
+      return {
+        tokenId: stored.id,
+        name: stored.name,
+        role: stored.role,
+        companyId: stored.company?.id ?? null,
+      };
+    },
+
+    /** Makes a token; the plaintext is returned here once and never stored. */
+    async create(
+      em: EntityManager,
+      input: { role: ApiRole; name: string; companyId?: number | null | undefined },
+    ): Promise<TokenView & { token: string }> {
+      if (input.companyId != null && !(await em.findOne(Company, input.companyId)))
+        throw new AppError('not_found', `Company ${input.companyId} does not exist.`);
+      const token = generateToken();
+      const row = em.create(ApiToken, {
+        name: input.name,
+        role: input.role,
+        company: input.companyId ?? null,
+        tokenHash: hashToken(token),
+      });
+      await em.flush();
+      return { ...toView(row), token };
+    },
+
+    async list(em: EntityManager): Promise<TokenView[]> {
+      const rows = await em.find(ApiToken, {}, { orderBy: { id: 'asc' } });
+      return rows.map(toView);
+    },
+
+    async revoke(em: EntityManager, id: number): Promise<TokenView> {
+      const row = await em.findOne(ApiToken, id);
+      if (!row) throw new AppError('not_found', `Token ${id} does not exist.`);
+      row.revokedAt ??= new Date();
+      await em.flush();
+      return toView(row);
+    },
+  };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;
