@@ -199,6 +199,9 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
 
       const resume = await readRun(input.syncRunId, input.stream, input.positionKey);
       let position = resume.position;
+      // Heartbeats go on while a page is slow or the client waits out a 429, so the heartbeat
+      // timeout can stay short and a crashed worker's chunk is retried elsewhere quickly.
+      const beat = setInterval(() => context.heartbeat({ position }), 5_000);
       try {
         if (input.start.kind === 'export') {
           let from: string | undefined = position ?? undefined;
@@ -268,6 +271,8 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           });
         }
         throw error;
+      } finally {
+        clearInterval(beat);
       }
     },
   };

@@ -33,7 +33,8 @@ const runs = proxyActivities<Activities>({
 const chunks = proxyActivities<Activities>({
   // A chunk pulls pages for ~30 s; the rest is room for slow pages and the last commit.
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
+  // The chunk heartbeats every 5 s; a worker that dies is noticed within 20 s.
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '2 seconds',
     maximumInterval: '2 minutes',
@@ -147,12 +148,27 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
   try {
     // On a failure, the other streams' chunks in flight are cancelled rather than left running.
     const streamsScope = new CancellationScope();
+    let streamsDone = false;
+    // The run row follows pause/resume, so the database shows a paused run as paused.
+    const reportPauses = (async () => {
+      let reported = false;
+      for (;;) {
+        await condition(() => paused !== reported || streamsDone);
+        if (streamsDone) return;
+        reported = paused;
+        await runs.markSyncRunPaused(input.syncRunId, reported);
+      }
+    })();
     await streamsScope
       .run(() => Promise.all(input.streams.map(runStream)))
       .catch((e) => {
         streamsScope.cancel();
         throw e;
+      })
+      .finally(() => {
+        streamsDone = true;
       });
+    await reportPauses;
     if (
       !cancelRequested &&
       continueSuggested &&

@@ -35,3 +35,18 @@ export async function createScratchDatabase(
     },
   };
 }
+
+/** Drops every database whose name matches a LIKE pattern (test clones). */
+export async function dropDatabasesLike(adminUrl: string, pattern: string): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ datname: string }>(
+      'select datname from pg_database where datname like $1',
+      [pattern],
+    );
+    for (const { datname } of rows) await c.query(`drop database if exists "${datname}" with (force)`);
+  } finally {
+    await c.end();
+  }
+}

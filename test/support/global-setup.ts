@@ -8,7 +8,7 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/infra/em
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/temporal-dev-server.js';
 import { createLogger } from '../../src/logger.js';
 import { bundleWorkflows } from '../../src/temporal/worker.js';
-import { createScratchDatabase } from './database.js';
+import { createScratchDatabase, dropDatabasesLike } from './database.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -51,6 +51,8 @@ export default async function setup(project: TestProject) {
   ]);
   cleanups.push(() => temporal.stop());
   cleanups.push(() => database.drop());
+  // Each test file's clone of the database (test/support/integration.ts testDatabaseUrl).
+  cleanups.push(() => dropDatabasesLike(adminUrl!, `${database.name}_f%`));
 
   const orm = await createOrm({ url: database.url });
   await migrateUp(orm);
