@@ -11,15 +11,14 @@
  * feeds (4 streams at once) are measured too, for comparison. The sandbox runs in a child
  * process so that its CPU work does not stall the client's timers.
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { SandboxOptions, SandboxStats, SandboxTenantInfo } from '../src/sandbox/index.js';
+import type { SandboxOptions } from '../src/sandbox/index.js';
 import {
   createServiceTitanClient,
   type StreamName,
   streamNames,
   type TenantApi,
 } from '../src/servicetitan/index.js';
+import { startSandboxProcess } from './sandbox-process.js';
 
 const TENANT = 9_000_001;
 const LIMIT = 60;
@@ -87,31 +86,6 @@ async function run(
   client.close();
   await sandbox.close();
   return result;
-}
-
-/** The sandbox in a child process (see client-sandbox-process.ts), driven over IPC. */
-async function startSandboxProcess(options: SandboxOptions) {
-  const child = fork(fileURLToPath(new URL('./client-sandbox-process.ts', import.meta.url)), {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ask = <T>(message: unknown): Promise<T> =>
-    new Promise((resolve) => {
-      child.once('message', (reply) => resolve(reply as T));
-      child.send(message as object);
-    });
-  const started = await ask<{ url: string; appKey: string; tenants: SandboxTenantInfo[] }>({
-    cmd: 'start',
-    options,
-  });
-  return {
-    ...started,
-    stats: () => ask<SandboxStats>({ cmd: 'stats' }),
-    close: async () => {
-      await ask({ cmd: 'close' });
-      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
-    },
-  };
 }
 
 /** modifiedOn windows covering the sandbox's history (3 years before 2025-01-01) and beyond. */

@@ -77,6 +77,11 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
         reason: bad.reason,
         raw: bad.raw,
       }));
+      // Data and cursor commit together, so an unflushed commit lost in a PostgreSQL crash loses
+      // both: the pages are simply fetched again. That makes waiting for the WAL flush unneeded.
+      await tem
+        .getConnection()
+        .execute('set local synchronous_commit = off', [], 'run', tem.getTransactionContext());
       const ctx = { companyId };
       let upserted = 0;
       const collect = <R extends { externalId: string }>(results: MapResult<R>[], raws: unknown[]): R[] => {

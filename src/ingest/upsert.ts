@@ -1,7 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ContactRow, InvoiceRow, MemberRow } from './maps/types.js';
 
-/** Rows per statement: the seeds' batch size; one JSON parameter carries the whole batch. */
+/**
+ * Rows per statement: the seeds' batch size. One `json` parameter carries the whole batch (json,
+ * not jsonb: PostgreSQL then parses only each row's jsonb columns, not the wrapper as a tree).
+ */
 export const BATCH_SIZE = 2000;
 
 interface Column {
@@ -70,7 +73,7 @@ const contactColumns: Column[] = [
 ];
 
 /**
- * `insert … select from jsonb_to_recordset($1) on conflict do update … where existing is not
+ * `insert … select from json_to_recordset($1) on conflict do update … where existing is not
  * newer`: a row never goes back in time (an older modifiedOn never overwrites a newer one), and a
  * replayed page (a retried activity) rewrites the same values. `first_seen_at` stays as it was.
  */
@@ -88,7 +91,7 @@ function upsertSql(
     .map((c) => `"${c.name}" = excluded."${c.name}"`)
     .concat(extra.sets);
   return `insert into "${table}" (${[...names, ...extra.names].join(', ')})
-    select ${[...selected, ...extra.values].join(', ')} from jsonb_to_recordset(?::jsonb) as r(${recordset})
+    select ${[...selected, ...extra.values].join(', ')} from json_to_recordset(?::json) as r(${recordset})
     on conflict (${conflict}) do update set ${updates.join(', ')}
     where "${table}"."source_modified_on" <= excluded."source_modified_on"`;
 }
@@ -233,7 +236,7 @@ export async function insertSkipped(
   await em.getConnection().execute(
     `insert into skipped_records (sync_run_id, stream, external_id, reason, raw)
      select ?::int, ?::text, r."externalId", r.reason, r.raw
-     from jsonb_to_recordset(?::jsonb) as r("externalId" text, reason text, raw jsonb)`,
+     from json_to_recordset(?::json) as r("externalId" text, reason text, raw jsonb)`,
     [
       syncRunId,
       stream,
