@@ -14,7 +14,7 @@ import {
   streamNames,
   streams,
 } from './streams/index.js';
-import { createTokenCache, credentialKey } from './token-cache.js';
+import { createTokenCache } from './token-cache.js';
 import type {
   ExportPage,
   ListPage,
@@ -132,7 +132,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
       const ctx: TenantContext = {
         cred,
         apiBase: bases[cred.environment],
-        limiter: limiters.get(`${opts.appKey}:${credentialKey({ ...cred, clientId: '' })}`),
+        limiter: limiters.get(`${opts.appKey}:${cred.environment}:${cred.tenantId}`),
         tokens,
       };
       const fetcherFor =

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TenantCredential } from './types.js';
 
 export interface AccessToken {
@@ -30,8 +31,14 @@ export interface TokenCacheOptions {
   now?: () => number;
 }
 
+/**
+ * A token belongs to the exact id/secret pair that obtained it: a rotated or mistyped secret must
+ * not ride on a token the old one got (a connection test would otherwise say "connected"). The
+ * secret enters the key only as a hash.
+ */
 export function credentialKey(cred: TenantCredential): string {
-  return `${cred.environment}:${cred.tenantId}:${cred.clientId}`;
+  const secret = createHash('sha256').update(cred.clientSecret).digest('base64url').slice(0, 16);
+  return `${cred.environment}:${cred.tenantId}:${cred.clientId}:${secret}`;
 }
 
 /**

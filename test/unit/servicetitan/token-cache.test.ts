@@ -24,6 +24,16 @@ function fakeFetcher(ttlSeconds: number, clock: { now: () => number }, delayMs =
 }
 
 describe('token cache', () => {
+  it('when the same client id comes with another secret, then the cached token is not reused', async () => {
+    const clock = { now: () => 0 };
+    const { fetchToken, calls } = fakeFetcher(900, clock);
+    const cache = createTokenCache({ fetchToken, now: clock.now });
+    expect(await cache.get(cred)).toBe('token-1');
+    expect(await cache.get({ ...cred, clientSecret: 'rotated' })).toBe('token-2');
+    expect(await cache.get(cred)).toBe('token-1');
+    expect(calls.map((c) => c.clientSecret)).toEqual(['s', 'rotated']);
+  });
+
   it('when 50 callers ask at once, then exactly one token request is made', async () => {
     let t = 0;
     const clock = { now: () => t };
