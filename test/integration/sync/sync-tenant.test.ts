@@ -162,12 +162,8 @@ describe('syncTenantWorkflow against the sandbox', () => {
 
   it('when the client secret is wrong, then the run fails at once and the credential says invalid_credentials', async () => {
     const t = tenant(TENANT);
-    // A client id of its own: the worker's token cache must not already hold a token for it.
-    const { credentialId } = await createCompanyWithCredential(orm, {
-      ...t,
-      clientId: 'cid.unknown',
-      clientSecret: 'wrong',
-    });
+    // The right client id with a wrong secret: the token cached for the right pair must not be reused.
+    const { credentialId } = await createCompanyWithCredential(orm, { ...t, clientSecret: 'wrong-secret' });
     const started = await startSync(
       { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
       { credentialId, trigger: 'manual', mode: 'full' },
