@@ -1,16 +1,25 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
+import { createSecretBox } from '../crypto/secret-box.js';
 import { migrateDown, migrateUp } from '../db/migrate.js';
 import { createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
+import { resolveEncryptionKeys } from '../main/encryption-keys.js';
 import { resolveInfrastructure } from '../main/infrastructure.js';
 import { failStartup } from '../main/lifecycle.js';
+import { rotateKeys } from './keys.command.js';
+import { createTokenCommand, listTokensCommand, revokeTokenCommand } from './tokens.command.js';
 
 const usage = `Usage: stsync <command>
 
 Commands:
   migrate [up]        apply pending database migrations
   migrate down [--all] revert the last migration (or all of them)
+  tokens create --role admin|operator|viewer [--company <id>] [--name <text>]
+                      make an admin API token (printed once; only its hash is stored)
+  tokens list         list API tokens (never their values)
+  tokens revoke <id>  revoke an API token
+  keys rotate         re-encrypt every credential secret with the newest ENCRYPTION_KEYS key
 
 Without DATABASE_URL the embedded PostgreSQL under DATA_DIR (.data) is used.
 `;
@@ -19,13 +28,20 @@ async function main(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { all: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      all: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+      role: { type: 'string' },
+      company: { type: 'string' },
+      name: { type: 'string' },
+    },
   });
-  const [command, sub] = positionals;
+  const [command, sub, arg] = positionals;
   if (values.help || !command) {
     process.stdout.write(usage);
     return;
   }
+  if (command === 'tokens' || command === 'keys') return adminCommand(command, sub, arg, values);
   if (command !== 'migrate') throw new Error(`Unknown command "${command}".\n\n${usage}`);
   if (sub !== undefined && sub !== 'up' && sub !== 'down')
     throw new Error(`Unknown migrate step "${sub}".\n\n${usage}`);
@@ -45,6 +61,57 @@ async function main(argv: string[]) {
       process.stdout.write(
         names.length ? `${verb}: ${names.join(', ')}\n` : `nothing to ${sub ?? 'up'}: up to date\n`,
       );
+    } finally {
+      await orm.close();
+    }
+  } finally {
+    await infra.stop();
+  }
+}
+
+/** `tokens …` and `keys rotate`: against the configured (or embedded) database, migrated first. */
+async function adminCommand(
+  command: 'tokens' | 'keys',
+  sub: string | undefined,
+  arg: string | undefined,
+  values: { role?: string | undefined; company?: string | undefined; name?: string | undefined },
+) {
+  const known = command === 'keys' ? ['rotate'] : ['create', 'list', 'revoke'];
+  if (!sub || !known.includes(sub)) throw new Error(`Unknown ${command} command "${sub ?? ''}".\n\n${usage}`);
+  const config = loadConfig();
+  const logger = createLogger({
+    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    name: 'stsync',
+  });
+  const infra = await resolveInfrastructure(config, logger, { needTemporal: false });
+  try {
+    const orm = await createOrm({ url: infra.databaseUrl, logger });
+    try {
+      await migrateUp(orm);
+      if (command === 'keys') {
+        const report = await rotateKeys(orm, createSecretBox(await resolveEncryptionKeys(config, logger)));
+        process.stdout.write(
+          `keys rotated to "${report.keyVersion}": ${report.credentials} credentials, ${report.reencrypted} values re-encrypted, ${report.current} already current\n`,
+        );
+      } else if (sub === 'create') {
+        const created = await createTokenCommand(orm, {
+          role: values.role as 'admin',
+          ...(values.company ? { company: values.company } : {}),
+          ...(values.name ? { name: values.name } : {}),
+        });
+        process.stdout.write(
+          `token ${created.id} (${created.role}${created.companyId ? `, company ${created.companyId}` : ''}) "${created.name}":\n${created.token}\nShown once: store it now.\n`,
+        );
+      } else if (sub === 'list') {
+        for (const t of await listTokensCommand(orm))
+          process.stdout.write(
+            `${t.id}\t${t.role}\t${t.companyId ?? 'all companies'}\t${t.revokedAt ? 'revoked' : 'active'}\t${t.name}\n`,
+          );
+      } else {
+        if (!arg || !/^\d+$/.test(arg)) throw new Error('tokens revoke needs a token id');
+        const revoked = await revokeTokenCommand(orm, Number(arg));
+        process.stdout.write(`token ${revoked.id} revoked\n`);
+      }
     } finally {
       await orm.close();
     }
