@@ -1,7 +1,9 @@
 import { createApp } from '../api/app.js';
 import { loadConfig } from '../config.js';
+import { createSecretBox } from '../crypto/secret-box.js';
 import { createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
+import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
 import { listen } from './listen.js';
@@ -15,7 +17,27 @@ async function main() {
   const orm = await createOrm({ url: databaseUrl, logger });
   const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
   const server = await listen(
-    createApp({ orm, temporal: temporal.client, logger }),
+    createApp({
+      orm,
+      temporal: temporal.client,
+      logger,
+      api: {
+        ...(config.encryptionKeys?.length ? { secrets: createSecretBox(config.encryptionKeys) } : {}),
+        ...(config.serviceTitan.appKey
+          ? {
+              serviceTitan: { appKey: config.serviceTitan.appKey, environments: config.serviceTitan, logger },
+            }
+          : {}),
+        taskQueue: config.temporal.taskQueue,
+        schedules: createScheduleService({
+          orm,
+          temporal: temporal.client,
+          taskQueue: config.temporal.taskQueue,
+          logger,
+        }),
+        adminToken: config.api.adminToken,
+      },
+    }),
     config.api.port,
     config.api.host,
   );

@@ -68,7 +68,26 @@ async function main() {
     stops.push(() => worker.stop());
 
     const server = await listen(
-      createApp({ orm, temporal: temporal.client, logger }),
+      createApp({
+        orm,
+        temporal: temporal.client,
+        logger,
+        api: {
+          secrets: createSecretBox(keys),
+          serviceTitan: { ...serviceTitan, logger },
+          taskQueue: config.temporal.taskQueue,
+          schedules: createScheduleService({
+            orm,
+            temporal: temporal.client,
+            taskQueue: config.temporal.taskQueue,
+            logger,
+          }),
+          adminToken: config.api.adminToken,
+          temporalUi: infra.temporalUiUrl
+            ? { url: infra.temporalUiUrl, namespace: config.temporal.namespace }
+            : undefined,
+        },
+      }),
       config.api.port,
       config.api.host,
     );
