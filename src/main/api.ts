@@ -1,7 +1,7 @@
 import { createApp } from '../api/app.js';
 import { loadConfig } from '../config.js';
 import { createSecretBox } from '../crypto/secret-box.js';
-import { createOrm } from '../db/orm.js';
+import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
@@ -45,7 +45,7 @@ async function main() {
   onShutdownSignal(logger, async () => {
     await server.close();
     await temporal.close();
-    await orm.close();
+    await closeOrm(orm);
   });
 }
 

@@ -2,7 +2,7 @@ import { createApp } from '../api/app.js';
 import { loadConfig } from '../config.js';
 import { createSecretBox } from '../crypto/secret-box.js';
 import { migrateUp } from '../db/migrate.js';
-import { createOrm } from '../db/orm.js';
+import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
@@ -46,7 +46,7 @@ async function main() {
       : { appKey: config.serviceTitan.appKey!, environments: config.serviceTitan };
 
     const orm = await createOrm({ url: infra.databaseUrl, logger });
-    stops.push(() => orm.close());
+    stops.push(() => closeOrm(orm));
     const applied = await migrateUp(orm);
     if (applied.length) logger.info({ applied }, 'migrations applied');
 

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../config.js';
-import { createOrm } from '../db/orm.js';
+import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
 import { startWorker } from '../temporal/worker.js';
 import { createActivityDeps } from './activity-deps.js';
@@ -34,7 +34,7 @@ async function main() {
   onShutdownSignal(logger, async () => {
     await worker.stop();
     activities.close();
-    await orm.close();
+    await closeOrm(orm);
   });
 }
 

@@ -2,8 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { SyncRun } from '../../../src/db/entities/index.js';
+import { closeOrm, createOrm } from '../../../src/db/orm.js';
 import { type Sandbox, startSandbox } from '../../../src/sandbox/index.js';
 import { startSync } from '../../../src/sync/start-sync.js';
 import {
@@ -182,6 +184,44 @@ describe('durable sync runs', () => {
     }
   }, 120_000);
 
+  it("when the worker's PostgreSQL connections are killed mid-run, then the run still ends with exactly the source records", async () => {
+    // The worker gets a pool of its own, named, so that only its sessions are killed.
+    const workerOrm = await createOrm({
+      url: await testDatabaseUrl(),
+      applicationName: 'stsync-worker-under-test',
+    });
+    const worker = await startTestWorker(workerOrm, {
+      serviceTitan: { appKey: sandbox.appKey, url: sandbox.url },
+    });
+    try {
+      const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
+      sandbox.injectFault({ kind: 'slow', delayMs: 60, rate: 1 });
+      const started = await startSync(
+        { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
+        { credentialId, trigger: 'manual', mode: 'full' },
+      );
+      const handle = temporal.client.workflow.getHandle(started.workflowId);
+      let killed = 0;
+      for (let round = 0; round < 3; round++) {
+        await waitFor('pages between kills', async () => {
+          const p = await handle.query(syncProgressQuery);
+          const pages = Object.values(p.streams).reduce((n, s) => n + s.pages, 0);
+          return pages >= 4 * (round + 1) ? pages : undefined;
+        });
+        killed += await terminateConnections('stsync-worker-under-test');
+      }
+      sandbox.clearFaults();
+      expect(killed).toBeGreaterThan(0);
+      expect((await handle.result()).status).toBe('completed');
+      expect(await ids('members_stream')).toEqual(truthIds('customers'));
+      expect(await ids('invoices_stream')).toEqual(truthIds('invoices'));
+      expect(await ids('servicetitan_customer_contacts')).toEqual(truthIds('contacts'));
+    } finally {
+      await worker.stop();
+      await closeOrm(workerOrm);
+    }
+  }, 120_000);
+
   it('when ServiceTitan answers with a storm of 429s, 503 pages and resets, then the run still ends with exactly the source records', async () => {
     const worker = await startTestWorker(orm, { serviceTitan: { appKey: sandbox.appKey, url: sandbox.url } });
     try {
@@ -190,6 +230,8 @@ describe('durable sync runs', () => {
       sandbox.injectFault({ kind: 'rate-limit', rate: 0.05, retryAfter: 'none' });
       sandbox.injectFault({ kind: 'html-503', rate: 0.04 });
       sandbox.injectFault({ kind: 'reset', rate: 0.03 });
+      sandbox.injectFault({ kind: 'server-error', rate: 0.03 });
+      sandbox.injectFault({ kind: 'truncated', rate: 0.03 });
       const started = await startSync(
         { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
         { credentialId, trigger: 'manual', mode: 'full' },
@@ -204,6 +246,21 @@ describe('durable sync runs', () => {
       await worker.stop();
     }
   }, 120_000);
+
+  /** Kills every PostgreSQL session of an application name. */
+  async function terminateConnections(applicationName: string): Promise<number> {
+    const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query(
+        'select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = $1',
+        [applicationName],
+      );
+      return rows[0].n;
+    } finally {
+      await admin.end();
+    }
+  }
 
   /** The production worker root in its own process, so it can really be killed. */
   async function spawnWorker(taskQueue: string): Promise<ChildProcess> {
