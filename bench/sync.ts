@@ -12,9 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createSecretBox } from '../src/crypto/secret-box.js';
 import { Company, ServiceTitanCredential, SyncRun } from '../src/db/entities/index.js';
 import { migrateUp } from '../src/db/migrate.js';
@@ -133,7 +135,8 @@ try {
   cleanups.push(() => connection.close());
   const client = new Client({ connection });
 
-  let peakRss = process.memoryUsage.rss();
+  const baselineRss = process.memoryUsage.rss();
+  let peakRss = baselineRss;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, 100);
@@ -147,9 +150,6 @@ try {
     { em: orm.em.fork(), temporal: client, taskQueue },
     { credentialId: credential.id, trigger: 'cli', mode: mode as never },
   );
-  if (typeof mode === 'object') {
-    // The workflow input carries the window concurrency; restart with it set explicitly.
-  }
   const handle = client.workflow.getHandle(run.workflowId);
   const result = await handle.result();
   const seconds = (Date.now() - started) / 1000;
@@ -165,6 +165,7 @@ try {
     { pages: 0, upserted: 0, fetched: 0 },
   );
   const history = await handle.fetchHistory();
+  const ceiling = await copyCeiling(url.toString(), credential.company.id);
 
   out(
     `sync bench: ${customers} customers (+${2 * customers} contacts), ${invoices} invoices; mode ${values.mode}, latency ${latencyMs} ms, server limit ${rateLimit || 'none'} req/s`,
@@ -182,8 +183,47 @@ try {
         : ''
     }; ${stats.rateLimited} answered 429)`,
   );
-  out(`  worker peak RSS   ${Math.round(peakRss / 2 ** 20)} MB`);
+  out(
+    `  worker RSS        ${Math.round(baselineRss / 2 ** 20)} MB before the sync, ${Math.round(peakRss / 2 ** 20)} MB peak`,
+  );
+  for (const c of ceiling) {
+    out(
+      `  COPY ceiling      ${c.table}: ${c.rows} rows in ${c.seconds.toFixed(1)} s = ${Math.round(c.rows / c.seconds)} rows/s (a plain COPY of the same rows into a copy of the table)`,
+    );
+  }
   out(`  history events    ${history.events?.length ?? 0} for ${totals.pages} pages`);
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => console.error(e));
+}
+
+/**
+ * The ceiling: the same rows COPYed (out of the synced table, straight into an empty table of the
+ * same definition, indexes included), timed end to end.
+ */
+async function copyCeiling(databaseUrl: string, companyId: number) {
+  const results: { table: string; rows: number; seconds: number }[] = [];
+  for (const table of ['members_stream', 'invoices_stream']) {
+    const source = new pg.Client({ connectionString: databaseUrl });
+    const target = new pg.Client({ connectionString: databaseUrl });
+    await source.connect();
+    await target.connect();
+    try {
+      await target.query(`create table "${table}_ceiling" (like "${table}" including all)`);
+      const started = Date.now();
+      await pipeline(
+        source.query(
+          copyTo(`copy (select * from "${table}" where company_id = ${Number(companyId)}) to stdout`),
+        ),
+        target.query(copyFrom(`copy "${table}_ceiling" from stdin`)),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      const { rows } = await target.query(`select count(*)::int as n from "${table}_ceiling"`);
+      results.push({ table, rows: rows[0].n, seconds });
+      await target.query(`drop table "${table}_ceiling"`);
+    } finally {
+      await source.end();
+      await target.end();
+    }
+  }
+  return results;
 }

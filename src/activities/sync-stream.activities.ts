@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Pool } from 'pg';
 import type { StreamCounts } from '../db/entities/index.js';
 import { mapContact, mapCustomer, mapInvoice } from '../ingest/maps/index.js';
 import type { MapResult } from '../ingest/maps/types.js';
@@ -70,90 +71,81 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     position: string,
     streamCursor: { cursor: string; highWaterMark: Date | null } | null,
   ): Promise<PageWork> {
-    const em = orm.em.fork() as EntityManager;
-    return em.transactional(async (tem) => {
-      const skipped: SkippedInput[] = page.invalid.map((bad) => ({
-        externalId: bad.id == null ? null : String(bad.id),
-        reason: bad.reason,
-        raw: bad.raw,
-      }));
+    const skipped: SkippedInput[] = page.invalid.map((bad) => ({
+      externalId: bad.id == null ? null : String(bad.id),
+      reason: bad.reason,
+      raw: bad.raw,
+    }));
+    const ctx = { companyId };
+    const collect = <R extends { externalId: string }>(results: MapResult<R>[]): R[] => {
+      const rows: R[] = [];
+      results.forEach((r, i) => {
+        if (r.ok) rows.push(r.row);
+        else skipped.push({ externalId: r.externalId, reason: r.reason, raw: page.records[i] });
+      });
+      return rows;
+    };
+    const members =
+      input.stream === 'customers' ? collect(page.records.map((r) => mapCustomer(r as never, ctx))) : [];
+    const contacts =
+      input.stream === 'customerContacts'
+        ? collect(page.records.map((r) => mapContact(r as never, ctx)))
+        : [];
+    const invoices =
+      input.stream === 'invoices' ? collect(page.records.map((r) => mapInvoice(r as never, ctx))) : [];
+
+    // The hot path speaks to the ORM's own pg pool directly: COPY needs the raw connection.
+    const pool = (await orm.em.getConnection().getNativeClient()) as unknown as Pool;
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
       // Data and cursor commit together, so an unflushed commit lost in a PostgreSQL crash loses
       // both: the pages are simply fetched again. That makes waiting for the WAL flush unneeded.
-      await tem
-        .getConnection()
-        .execute('set local synchronous_commit = off', [], 'run', tem.getTransactionContext());
-      const ctx = { companyId };
-      let upserted = 0;
-      const collect = <R extends { externalId: string }>(results: MapResult<R>[], raws: unknown[]): R[] => {
-        const rows: R[] = [];
-        results.forEach((r, i) => {
-          if (r.ok) rows.push(r.row);
-          else skipped.push({ externalId: r.externalId, reason: r.reason, raw: raws[i] });
-        });
-        return rows;
-      };
-      if (input.stream === 'customers') {
-        const rows = collect(
-          page.records.map((r) => mapCustomer(r as never, ctx)),
-          page.records,
-        );
-        upserted = await upsertMembers(tem, rows, input.syncRunId);
-      } else if (input.stream === 'customerContacts') {
-        const rows = collect(
-          page.records.map((r) => mapContact(r as never, ctx)),
-          page.records,
-        );
-        upserted = await upsertContacts(tem, rows);
-      } else {
-        const rows = collect(
-          page.records.map((r) => mapInvoice(r as never, ctx)),
-          page.records,
-        );
-        upserted = await upsertInvoices(tem, rows, input.syncRunId);
-      }
-      await insertSkipped(tem, input.syncRunId, input.stream, skipped);
-
-      const connection = tem.getConnection();
-      const trx = tem.getTransactionContext();
+      await client.query('set local synchronous_commit = off');
+      const upserted =
+        (await upsertMembers(client, members, input.syncRunId)) +
+        (await upsertContacts(client, contacts)) +
+        (await upsertInvoices(client, invoices, input.syncRunId));
+      await insertSkipped(client, input.syncRunId, input.stream, skipped);
       if (streamCursor) {
-        await connection.execute(
+        await client.query(
           `insert into sync_stream_state (credential_id, stream, cursor, high_water_mark, updated_at)
-           values (?, ?, ?, ?, now())
+           values ($1, $2, $3, $4, now())
            on conflict (credential_id, stream) do update set cursor = excluded.cursor,
              high_water_mark = greatest(sync_stream_state.high_water_mark, excluded.high_water_mark), updated_at = now()`,
           [input.credentialId, input.stream, streamCursor.cursor, streamCursor.highWaterMark],
-          'run',
-          trx,
         );
       }
-      const fetched = page.records.length + page.invalid.length;
-      await connection.execute(
+      await client.query(
         `update servicetitan_sync_runs set
-           counts = counts || jsonb_build_object(?::text, jsonb_build_object(
-             'pages', coalesce((counts -> ?::text ->> 'pages')::bigint, 0) + 1,
-             'fetched', coalesce((counts -> ?::text ->> 'fetched')::bigint, 0) + ?::bigint,
-             'upserted', coalesce((counts -> ?::text ->> 'upserted')::bigint, 0) + ?::bigint,
-             'skipped', coalesce((counts -> ?::text ->> 'skipped')::bigint, 0) + ?::bigint)),
-           positions = positions || jsonb_build_object(?::text, ?::text)
-         where id = ?`,
+           counts = counts || jsonb_build_object($1::text, jsonb_build_object(
+             'pages', coalesce((counts -> $1::text ->> 'pages')::bigint, 0) + 1,
+             'fetched', coalesce((counts -> $1::text ->> 'fetched')::bigint, 0) + $2::bigint,
+             'upserted', coalesce((counts -> $1::text ->> 'upserted')::bigint, 0) + $3::bigint,
+             'skipped', coalesce((counts -> $1::text ->> 'skipped')::bigint, 0) + $4::bigint)),
+           positions = positions || jsonb_build_object($5::text, $6::text)
+         where id = $7`,
         [
           input.stream,
-          input.stream,
-          input.stream,
-          fetched,
-          input.stream,
+          page.records.length + page.invalid.length,
           upserted,
-          input.stream,
           skipped.length,
           input.positionKey,
           position,
           input.syncRunId,
         ],
-        'run',
-        trx,
       );
+      await client.query('commit');
       return { upserted, skipped: skipped.length };
-    });
+    } catch (error) {
+      broken = error as Error;
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      // A connection that failed mid-transaction is discarded, not returned to the pool.
+      client.release(broken);
+    }
   }
 
   async function readRun(syncRunId: number, stream: string, positionKey: string) {
