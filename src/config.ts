@@ -58,6 +58,7 @@ export const configSchema = z.object({
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TASK_QUEUE: z.string().min(1).default('servicetitan-sync'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -87,6 +88,8 @@ export interface Config {
     readonly taskQueue: string;
     readonly cliPath: string | undefined;
     readonly uiPort: number;
+    /** Where a deployment's Temporal Web UI is, for links to runs (the embedded one is known). */
+    readonly uiUrl: string | undefined;
   };
   readonly api: { readonly host: string; readonly port: number; readonly adminToken: string | undefined };
   readonly logLevel: Env['LOG_LEVEL'];
@@ -104,7 +107,11 @@ export class ConfigError extends Error {
 
 /** Parses an environment; the error names every offending variable and what is wrong with it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // An empty variable (`ADMIN_TOKEN=` copied from .env.example) means unset, not invalid.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
+  const parsed = configSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map(
       (issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`,
@@ -124,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TASK_QUEUE,
       cliPath: e.TEMPORAL_CLI_PATH,
       uiPort: e.TEMPORAL_UI_PORT,
+      uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
     },
     api: { host: e.HOST, port: e.PORT, adminToken: e.ADMIN_TOKEN },
     logLevel: e.LOG_LEVEL,

@@ -7,7 +7,9 @@ import { createLogger } from '../logger.js';
 import { resolveEncryptionKeys } from '../main/encryption-keys.js';
 import { resolveInfrastructure } from '../main/infrastructure.js';
 import { failStartup } from '../main/lifecycle.js';
+import { createTemporalClient } from '../temporal/client.js';
 import { rotateKeys } from './keys.command.js';
+import { parseSyncOptions, reconcileCommand, syncCommand } from './sync.command.js';
 import { createTokenCommand, listTokensCommand, revokeTokenCommand } from './tokens.command.js';
 
 const usage = `Usage: stsync <command>
@@ -20,8 +22,13 @@ Commands:
   tokens list         list API tokens (never their values)
   tokens revoke <id>  revoke an API token
   keys rotate         re-encrypt every credential secret with the newest ENCRYPTION_KEYS key
+  sync <credential-id> [--mode incremental|full] [--from <date> --to <date>] [--streams a,b] [--wait]
+                      start a sync now (needs a running worker); --wait follows its progress
+  schedules reconcile make Temporal's schedules match the database
 
-Without DATABASE_URL the embedded PostgreSQL under DATA_DIR (.data) is used.
+Without DATABASE_URL the embedded PostgreSQL under DATA_DIR (.data) is used; stop \`npm start\`
+first, or point DATABASE_URL at the URL it prints. Without TEMPORAL_ADDRESS, sync and schedules
+use the embedded Temporal that \`npm start\` runs (127.0.0.1:7233).
 `;
 
 async function main(argv: string[]) {
@@ -34,6 +41,11 @@ async function main(argv: string[]) {
       role: { type: 'string' },
       company: { type: 'string' },
       name: { type: 'string' },
+      mode: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      streams: { type: 'string' },
+      wait: { type: 'boolean', default: false },
     },
   });
   const [command, sub, arg] = positionals;
@@ -42,6 +54,7 @@ async function main(argv: string[]) {
     return;
   }
   if (command === 'tokens' || command === 'keys') return adminCommand(command, sub, arg, values);
+  if (command === 'sync' || command === 'schedules') return temporalCommand(command, sub, values);
   if (command !== 'migrate') throw new Error(`Unknown command "${command}".\n\n${usage}`);
   if (sub !== undefined && sub !== 'up' && sub !== 'down')
     throw new Error(`Unknown migrate step "${sub}".\n\n${usage}`);
@@ -121,3 +134,49 @@ async function adminCommand(
 }
 
 await main(process.argv.slice(2)).catch(failStartup);
+
+/** `sync …` and `schedules reconcile`: they need Temporal (configured, or the one `npm start` runs). */
+async function temporalCommand(
+  command: 'sync' | 'schedules',
+  sub: string | undefined,
+  values: Parameters<typeof parseSyncOptions>[0] & { wait?: boolean | undefined },
+) {
+  if (command === 'schedules' && sub !== 'reconcile')
+    throw new Error(`Unknown schedules command "${sub ?? ''}".\n\n${usage}`);
+  if (command === 'sync' && (!sub || !/^\d+$/.test(sub)))
+    throw new Error(`sync needs a credential id.\n\n${usage}`);
+  const syncOptions = command === 'sync' ? parseSyncOptions(values) : undefined;
+  const config = loadConfig();
+  const logger = createLogger({
+    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    name: 'stsync',
+  });
+  const infra = await resolveInfrastructure(config, logger, { needTemporal: false });
+  const temporal = createTemporalClient({
+    address: config.temporal.address ?? '127.0.0.1:7233',
+    namespace: config.temporal.namespace,
+  });
+  try {
+    const orm = await createOrm({ url: infra.databaseUrl, logger });
+    try {
+      const deps = { orm, temporal: temporal.client, taskQueue: config.temporal.taskQueue, logger };
+      if (command === 'schedules') {
+        const report = await reconcileCommand(deps);
+        process.stdout.write(
+          `schedules reconciled: ${report.created.length} created, ${report.updated.length} updated, ${report.deleted.length} deleted, ${report.unchanged.length} unchanged\n`,
+        );
+      } else {
+        const status = await syncCommand(
+          { ...deps, write: (line) => process.stdout.write(`${line}\n`) },
+          { credentialId: Number(sub), ...syncOptions!, wait: values.wait ?? false },
+        );
+        if (status === 'failed') process.exitCode = 1;
+      }
+    } finally {
+      await orm.close();
+    }
+  } finally {
+    await temporal.close();
+    await infra.stop();
+  }
+}

@@ -36,6 +36,9 @@ async function main() {
           logger,
         }),
         adminToken: config.api.adminToken,
+        ...(config.temporal.uiUrl
+          ? { temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace } }
+          : {}),
       },
     }),
     config.api.port,

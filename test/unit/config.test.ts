@@ -47,10 +47,26 @@ describe('loadConfig', () => {
     ['ENCRYPTION_KEYS', { ENCRYPTION_KEYS: `v1:${key32},v1:${key32}` }],
     ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short' }],
     ['SERVICETITAN_PRODUCTION_AUTH_URL', { SERVICETITAN_PRODUCTION_AUTH_URL: 'not a url' }],
-    ['TEMPORAL_NAMESPACE', { TEMPORAL_NAMESPACE: '' }],
+    ['SANDBOX_PORT', { SANDBOX_PORT: '-1' }],
+    ['TEMPORAL_UI_URL', { TEMPORAL_UI_URL: 'ftp://ui' }],
   ])('when %s is invalid, then start-up fails naming it', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`\\b${variable}:`));
+  });
+
+  it('when variables are empty, as copied from .env.example, then they count as unset', () => {
+    const config = loadConfig({
+      DATABASE_URL: '',
+      ADMIN_TOKEN: '',
+      TEMPORAL_UI_URL: ' ',
+      ENCRYPTION_KEYS: '',
+      PORT: '',
+    });
+    expect(config.database.url).toBeUndefined();
+    expect(config.api.adminToken).toBeUndefined();
+    expect(config.temporal.uiUrl).toBeUndefined();
+    expect(config.encryptionKeys).toBeUndefined();
+    expect(config.api.port).toBe(3000);
   });
 
   it('when several variables are invalid, then the message names each of them', () => {
