@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { createSecretBox } from '../crypto/secret-box.js';
 import { migrateDown, migrateUp } from '../db/migrate.js';
-import { createOrm } from '../db/orm.js';
-import { createLogger } from '../logger.js';
+import { closeOrm, createOrm, type MikroORM } from '../db/orm.js';
+import { createLogger, type Logger } from '../logger.js';
 import { resolveEncryptionKeys } from '../main/encryption-keys.js';
 import { resolveInfrastructure } from '../main/infrastructure.js';
 import { failStartup } from '../main/lifecycle.js';
@@ -59,6 +59,22 @@ async function main(argv: string[]) {
   if (sub !== undefined && sub !== 'up' && sub !== 'down')
     throw new Error(`Unknown migrate step "${sub}".\n\n${usage}`);
 
+  await withDatabase(async ({ orm }) => {
+    const names = sub === 'down' ? await migrateDown(orm, values.all ? { to: 0 } : {}) : await migrateUp(orm);
+    const verb = sub === 'down' ? 'reverted' : 'applied';
+    process.stdout.write(
+      names.length ? `${verb}: ${names.join(', ')}\n` : `nothing to ${sub ?? 'up'}: up to date\n`,
+    );
+  });
+}
+
+/**
+ * Runs a command against the configured database, or the embedded one under DATA_DIR (started
+ * for the command and stopped after it).
+ */
+async function withDatabase(
+  fn: (ctx: { config: ReturnType<typeof loadConfig>; logger: Logger; orm: MikroORM }) => Promise<void>,
+): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({
     level: config.logLevel === 'info' ? 'warn' : config.logLevel,
@@ -68,14 +84,9 @@ async function main(argv: string[]) {
   try {
     const orm = await createOrm({ url: infra.databaseUrl, logger });
     try {
-      const names =
-        sub === 'down' ? await migrateDown(orm, values.all ? { to: 0 } : {}) : await migrateUp(orm);
-      const verb = sub === 'down' ? 'reverted' : 'applied';
-      process.stdout.write(
-        names.length ? `${verb}: ${names.join(', ')}\n` : `nothing to ${sub ?? 'up'}: up to date\n`,
-      );
+      await fn({ config, logger, orm });
     } finally {
-      await orm.close();
+      await closeOrm(orm);
     }
   } finally {
     await infra.stop();
@@ -91,46 +102,33 @@ async function adminCommand(
 ) {
   const known = command === 'keys' ? ['rotate'] : ['create', 'list', 'revoke'];
   if (!sub || !known.includes(sub)) throw new Error(`Unknown ${command} command "${sub ?? ''}".\n\n${usage}`);
-  const config = loadConfig();
-  const logger = createLogger({
-    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
-    name: 'stsync',
-  });
-  const infra = await resolveInfrastructure(config, logger, { needTemporal: false });
-  try {
-    const orm = await createOrm({ url: infra.databaseUrl, logger });
-    try {
-      await migrateUp(orm);
-      if (command === 'keys') {
-        const report = await rotateKeys(orm, createSecretBox(await resolveEncryptionKeys(config, logger)));
+  await withDatabase(async ({ config, logger, orm }) => {
+    await migrateUp(orm);
+    if (command === 'keys') {
+      const report = await rotateKeys(orm, createSecretBox(await resolveEncryptionKeys(config, logger)));
+      process.stdout.write(
+        `keys rotated to "${report.keyVersion}": ${report.credentials} credentials, ${report.reencrypted} values re-encrypted, ${report.current} already current\n`,
+      );
+    } else if (sub === 'create') {
+      const created = await createTokenCommand(orm, {
+        role: values.role as 'admin',
+        ...(values.company ? { company: values.company } : {}),
+        ...(values.name ? { name: values.name } : {}),
+      });
+      process.stdout.write(
+        `token ${created.id} (${created.role}${created.companyId ? `, company ${created.companyId}` : ''}) "${created.name}":\n${created.token}\nShown once: store it now.\n`,
+      );
+    } else if (sub === 'list') {
+      for (const t of await listTokensCommand(orm))
         process.stdout.write(
-          `keys rotated to "${report.keyVersion}": ${report.credentials} credentials, ${report.reencrypted} values re-encrypted, ${report.current} already current\n`,
+          `${t.id}\t${t.role}\t${t.companyId ?? 'all companies'}\t${t.revokedAt ? 'revoked' : 'active'}\t${t.name}\n`,
         );
-      } else if (sub === 'create') {
-        const created = await createTokenCommand(orm, {
-          role: values.role as 'admin',
-          ...(values.company ? { company: values.company } : {}),
-          ...(values.name ? { name: values.name } : {}),
-        });
-        process.stdout.write(
-          `token ${created.id} (${created.role}${created.companyId ? `, company ${created.companyId}` : ''}) "${created.name}":\n${created.token}\nShown once: store it now.\n`,
-        );
-      } else if (sub === 'list') {
-        for (const t of await listTokensCommand(orm))
-          process.stdout.write(
-            `${t.id}\t${t.role}\t${t.companyId ?? 'all companies'}\t${t.revokedAt ? 'revoked' : 'active'}\t${t.name}\n`,
-          );
-      } else {
-        if (!arg || !/^\d+$/.test(arg)) throw new Error('tokens revoke needs a token id');
-        const revoked = await revokeTokenCommand(orm, Number(arg));
-        process.stdout.write(`token ${revoked.id} revoked\n`);
-      }
-    } finally {
-      await orm.close();
+    } else {
+      if (!arg || !/^\d+$/.test(arg)) throw new Error('tokens revoke needs a token id');
+      const revoked = await revokeTokenCommand(orm, Number(arg));
+      process.stdout.write(`token ${revoked.id} revoked\n`);
     }
-  } finally {
-    await infra.stop();
-  }
+  });
 }
 
 await main(process.argv.slice(2)).catch(failStartup);
@@ -146,18 +144,11 @@ async function temporalCommand(
   if (command === 'sync' && (!sub || !/^\d+$/.test(sub)))
     throw new Error(`sync needs a credential id.\n\n${usage}`);
   const syncOptions = command === 'sync' ? parseSyncOptions(values) : undefined;
-  const config = loadConfig();
-  const logger = createLogger({
-    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
-    name: 'stsync',
-  });
-  const infra = await resolveInfrastructure(config, logger, { needTemporal: false });
-  const temporal = createTemporalClient({
-    address: config.temporal.address ?? '127.0.0.1:7233',
-    namespace: config.temporal.namespace,
-  });
-  try {
-    const orm = await createOrm({ url: infra.databaseUrl, logger });
+  await withDatabase(async ({ config, logger, orm }) => {
+    const temporal = createTemporalClient({
+      address: config.temporal.address ?? '127.0.0.1:7233',
+      namespace: config.temporal.namespace,
+    });
     try {
       const deps = { orm, temporal: temporal.client, taskQueue: config.temporal.taskQueue, logger };
       if (command === 'schedules') {
@@ -173,10 +164,7 @@ async function temporalCommand(
         if (status === 'failed') process.exitCode = 1;
       }
     } finally {
-      await orm.close();
+      await temporal.close();
     }
-  } finally {
-    await temporal.close();
-    await infra.stop();
-  }
+  });
 }

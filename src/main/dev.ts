@@ -67,21 +67,23 @@ async function main() {
     });
     stops.push(() => worker.stop());
 
+    const secrets = createSecretBox(keys);
+    const schedules = createScheduleService({
+      orm,
+      temporal: temporal.client,
+      taskQueue: config.temporal.taskQueue,
+      logger,
+    });
     const server = await listen(
       createApp({
         orm,
         temporal: temporal.client,
         logger,
         api: {
-          secrets: createSecretBox(keys),
+          secrets,
           serviceTitan: { ...serviceTitan, logger },
           taskQueue: config.temporal.taskQueue,
-          schedules: createScheduleService({
-            orm,
-            temporal: temporal.client,
-            taskQueue: config.temporal.taskQueue,
-            logger,
-          }),
+          schedules,
           adminToken: config.api.adminToken,
           temporalUi: infra.temporalUiUrl
             ? { url: infra.temporalUiUrl, namespace: config.temporal.namespace }
@@ -96,16 +98,11 @@ async function main() {
     const demo = sandbox
       ? await ensureDemoTenant({
           orm,
-          secrets: createSecretBox(keys),
+          secrets,
           sandbox,
           temporal: temporal.client,
           taskQueue: config.temporal.taskQueue,
-          schedules: createScheduleService({
-            orm,
-            temporal: temporal.client,
-            taskQueue: config.temporal.taskQueue,
-            logger,
-          }),
+          schedules,
           logger,
         })
       : undefined;
