@@ -52,6 +52,16 @@ interface PageWork {
   skipped: number;
 }
 
+/**
+ * List page sizes: invoices carry ~5 KB each with their items, so 1000 of them (not the API's
+ * 5000) keep a backfill's parallel windows, each with a page of look-ahead, within memory.
+ */
+const listPageSizes: Record<SyncStreamName, number> = {
+  customers: 5000,
+  customerContacts: 5000,
+  invoices: 1000,
+};
+
 const emptyCounts: StreamCounts = { pages: 0, fetched: 0, upserted: 0, skipped: 0 };
 
 /**
@@ -227,14 +237,18 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             if (Date.now() >= deadline) break;
           }
         } else {
-          const startPage = position ? Number(position) + 1 : 1;
+          // A list position is "<page>@<pageSize>": page numbers only mean something at the size
+          // they were read with, and the client may have dropped to a smaller size mid-way.
+          const [lastPage, lastSize] = (position ?? '0@').split('@');
+          const pageSize = Number(lastSize) || listPageSizes[input.stream];
           for await (const page of api.listPages(input.stream, {
             modifiedOnOrAfter: input.start.modifiedOnOrAfter,
             modifiedBefore: input.start.modifiedBefore,
-            startPage,
+            startPage: Number(lastPage) + 1,
+            pageSize,
             signal,
           })) {
-            position = String(page.page);
+            position = `${page.page}@${page.pageSize}`;
             await commitPage(input, credential.companyId, page, position, null);
             context.heartbeat({ position });
             if (!page.hasMore)
