@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { resolveEncryptionKeys } from '../main/encryption-keys.js';
 import { resolveInfrastructure } from '../main/infrastructure.js';
 import { failStartup } from '../main/lifecycle.js';
+import { readRuntime } from '../main/runtime-file.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { rotateKeys } from './keys.command.js';
 import { parseSyncOptions, reconcileCommand, syncCommand } from './sync.command.js';
@@ -26,9 +27,8 @@ Commands:
                       start a sync now (needs a running worker); --wait follows its progress
   schedules reconcile make Temporal's schedules match the database
 
-Without DATABASE_URL the embedded PostgreSQL under DATA_DIR (.data) is used; stop \`npm start\`
-first, or point DATABASE_URL at the URL it prints. Without TEMPORAL_ADDRESS, sync and schedules
-use the embedded Temporal that \`npm start\` runs (127.0.0.1:7233).
+Without DATABASE_URL/TEMPORAL_ADDRESS, commands use what a running \`npm start\` started (it
+leaves DATA_DIR/runtime.json), or else the embedded PostgreSQL under DATA_DIR (.data).
 `;
 
 async function main(argv: string[]) {
@@ -80,7 +80,7 @@ async function withDatabase(
     level: config.logLevel === 'info' ? 'warn' : config.logLevel,
     name: 'stsync',
   });
-  const infra = await resolveInfrastructure(config, logger, { needTemporal: false });
+  const infra = await resolveInfrastructure(config, logger, { needTemporal: false, shareRunning: true });
   try {
     const orm = await createOrm({ url: infra.databaseUrl, logger });
     try {
@@ -146,7 +146,7 @@ async function temporalCommand(
   const syncOptions = command === 'sync' ? parseSyncOptions(values) : undefined;
   await withDatabase(async ({ config, logger, orm }) => {
     const temporal = createTemporalClient({
-      address: config.temporal.address ?? '127.0.0.1:7233',
+      address: config.temporal.address ?? readRuntime(config.dataDir)?.temporalAddress ?? '127.0.0.1:7233',
       namespace: config.temporal.namespace,
     });
     try {

@@ -14,6 +14,7 @@ import { resolveEncryptionKeys } from './encryption-keys.js';
 import { resolveInfrastructure } from './infrastructure.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
 import { listen } from './listen.js';
+import { writeRuntime } from './runtime-file.js';
 
 /**
  * Everything in one process tree: PostgreSQL and Temporal (embedded unless configured), the
@@ -106,6 +107,13 @@ async function main() {
           logger,
         })
       : undefined;
+
+    const removeRuntime = await writeRuntime(config.dataDir, {
+      pid: process.pid,
+      databaseUrl: infra.databaseUrl,
+      temporalAddress: infra.temporalAddress,
+    });
+    stops.push(removeRuntime);
 
     const ui = infra.temporalUiUrl;
     const lines = [

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { startEmbeddedPostgres } from '../infra/embedded-postgres.js';
 import { startTemporalDevServer } from '../infra/temporal-dev-server.js';
 import type { Logger } from '../logger.js';
+import { readRuntime } from './runtime-file.js';
 
 export interface Infrastructure {
   databaseUrl: string;
@@ -20,8 +21,19 @@ export interface Infrastructure {
 export async function resolveInfrastructure(
   config: Config,
   logger: Logger,
-  options: { needTemporal?: boolean } = {},
+  options: { needTemporal?: boolean; shareRunning?: boolean } = {},
 ): Promise<Infrastructure> {
+  // A CLI command next to a running `npm start` uses its database and Temporal: the embedded
+  // database's directory can only be held by one server.
+  const running = options.shareRunning && !config.database.url ? readRuntime(config.dataDir) : undefined;
+  if (running) {
+    return {
+      databaseUrl: running.databaseUrl,
+      temporalAddress: config.temporal.address ?? running.temporalAddress,
+      temporalUiUrl: undefined,
+      stop: async () => {},
+    };
+  }
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch((err) => logger.error({ err }, 'stop failed'));

@@ -47,6 +47,30 @@ async function startDev(dataDir: string, uiPort: number): Promise<Started> {
   return { child, apiUrl, postgresUrl: postgresUrl.replace('***', 'stsync'), output: () => out };
 }
 
+/** `stsync …` with the same data directory and nothing else configured; resolves to its stdout. */
+function runCli(dataDir: string, args: string[]): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  delete env.DATABASE_URL;
+  delete env.TEMPORAL_ADDRESS;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+      cwd: root,
+      env,
+    });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (c) => {
+      out += c;
+    });
+    child.stderr?.on('data', (c) => {
+      err += c;
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`stsync ${args.join(' ')} exited ${code}: ${err}`)),
+    );
+  });
+}
+
 function stop(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
     child.once('exit', (code) => resolve(code));
@@ -88,6 +112,9 @@ describe('npm start (embedded everything)', () => {
       const ready = await fetch(`${first.apiUrl}/readyz`);
       expect(ready.status).toBe(200);
       expect(first.output()).toMatch(/Demo sync\s+run \d+ of credential \d+ is running/);
+      // The CLI beside a running npm start uses its database and Temporal (runtime.json).
+      const reconcile = await runCli(dataDir, ['schedules', 'reconcile']);
+      expect(reconcile).toMatch(/schedules reconciled: 0 created, 0 updated, 0 deleted, 1 unchanged/);
       expect(processesUsing(dataDir).length).toBeGreaterThanOrEqual(2);
       await query(
         first.postgresUrl,
