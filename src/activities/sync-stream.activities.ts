@@ -62,6 +62,12 @@ const listPageSizes: Record<SyncStreamName, number> = {
   invoices: 1000,
 };
 
+class SupersededAttempt extends Error {
+  constructor(positionKey: string) {
+    super(`position of ${positionKey} moved on under another attempt; this attempt stops`);
+  }
+}
+
 const emptyCounts: StreamCounts = { pages: 0, fetched: 0, upserted: 0, skipped: 0 };
 
 /**
@@ -78,6 +84,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     input: SyncChunkInput,
     companyId: number,
     page: { records: unknown[]; invalid: InvalidRecord[] },
+    previous: string | null,
     position: string,
     streamCursor: { cursor: string; highWaterMark: Date | null } | null,
   ): Promise<PageWork> {
@@ -127,25 +134,32 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           [input.credentialId, input.stream, streamCursor.cursor, streamCursor.highWaterMark],
         );
       }
-      await client.query(
-        `update servicetitan_sync_runs set
+      await client
+        .query(
+          `update servicetitan_sync_runs set
            counts = counts || jsonb_build_object($1::text, jsonb_build_object(
              'pages', coalesce((counts -> $1::text ->> 'pages')::bigint, 0) + 1,
              'fetched', coalesce((counts -> $1::text ->> 'fetched')::bigint, 0) + $2::bigint,
              'upserted', coalesce((counts -> $1::text ->> 'upserted')::bigint, 0) + $3::bigint,
              'skipped', coalesce((counts -> $1::text ->> 'skipped')::bigint, 0) + $4::bigint)),
            positions = positions || jsonb_build_object($5::text, $6::text)
-         where id = $7`,
-        [
-          input.stream,
-          page.records.length + page.invalid.length,
-          upserted,
-          skipped.length,
-          input.positionKey,
-          position,
-          input.syncRunId,
-        ],
-      );
+         where id = $7 and (positions ->> $5::text) is not distinct from $8::text`,
+          [
+            input.stream,
+            page.records.length + page.invalid.length,
+            upserted,
+            skipped.length,
+            input.positionKey,
+            position,
+            input.syncRunId,
+            previous,
+          ],
+        )
+        .then((result) => {
+          // Another attempt of this chunk (this one timed out but kept running) is further on:
+          // committing would count its pages twice and move the cursor back.
+          if (result.rowCount === 0) throw new SupersededAttempt(input.positionKey);
+        });
       await client.query('commit');
       return { upserted, skipped: skipped.length };
     } catch (error) {
@@ -222,7 +236,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             from = rows[0]?.cursor ?? undefined;
           }
           for await (const page of api.exportPages(input.stream, { from, signal })) {
-            await commitPage(input, credential.companyId, page, page.continueFrom, {
+            await commitPage(input, credential.companyId, page, position, page.continueFrom, {
               cursor: page.continueFrom,
               highWaterMark: newestModifiedOn(page.records),
             });
@@ -248,8 +262,9 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             pageSize,
             signal,
           })) {
+            const previous = position;
             position = `${page.page}@${page.pageSize}`;
-            await commitPage(input, credential.companyId, page, position, null);
+            await commitPage(input, credential.companyId, page, previous, position, null);
             context.heartbeat({ position });
             if (!page.hasMore)
               return {

@@ -49,7 +49,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
     audit,
     tokens,
     routes: (temporal: Client): AnyRoute[] => [
-      ...companyRoutes(createCompanyService()),
+      ...companyRoutes(createCompanyService({ schedules: deps.schedules })),
       ...credentialRoutes(
         createCredentialService({
           secrets: deps.secrets,

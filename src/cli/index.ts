@@ -6,7 +6,6 @@ import { closeOrm, createOrm, type MikroORM } from '../db/orm.js';
 import { createLogger, type Logger } from '../logger.js';
 import { resolveEncryptionKeys } from '../main/encryption-keys.js';
 import { resolveInfrastructure } from '../main/infrastructure.js';
-import { failStartup } from '../main/lifecycle.js';
 import { readRuntime } from '../main/runtime-file.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { rotateKeys } from './keys.command.js';
@@ -131,7 +130,10 @@ async function adminCommand(
   });
 }
 
-await main(process.argv.slice(2)).catch(failStartup);
+await main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`stsync: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
 
 /** `sync …` and `schedules reconcile`: they need Temporal (configured, or the one `npm start` runs). */
 async function temporalCommand(
@@ -141,7 +143,7 @@ async function temporalCommand(
 ) {
   if (command === 'schedules' && sub !== 'reconcile')
     throw new Error(`Unknown schedules command "${sub ?? ''}".\n\n${usage}`);
-  if (command === 'sync' && (!sub || !/^\d+$/.test(sub)))
+  if (command === 'sync' && (!sub || !/^[1-9]\d{0,8}$/.test(sub)))
     throw new Error(`sync needs a credential id.\n\n${usage}`);
   const syncOptions = command === 'sync' ? parseSyncOptions(values) : undefined;
   await withDatabase(async ({ config, logger, orm }) => {
@@ -154,7 +156,7 @@ async function temporalCommand(
       if (command === 'schedules') {
         const report = await reconcileCommand(deps);
         process.stdout.write(
-          `schedules reconciled: ${report.created.length} created, ${report.updated.length} updated, ${report.deleted.length} deleted, ${report.unchanged.length} unchanged\n`,
+          `schedules reconciled: ${report.created.length} created, ${report.updated.length} updated, ${report.deleted.length} deleted, ${report.unchanged.length} unchanged${report.failed.length ? `, ${report.failed.length} failed (see the log)` : ''}\n`,
         );
       } else {
         const status = await syncCommand(

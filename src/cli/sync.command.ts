@@ -26,6 +26,8 @@ export function parseSyncOptions(values: {
   streams?: string | undefined;
 }): { mode: SyncMode; streams?: SyncStreamName[] } {
   let mode: SyncMode;
+  if ((values.from || values.to) && values.mode)
+    throw new Error('give either --mode or --from/--to, not both');
   if (values.from || values.to) {
     const from = Date.parse(values.from ?? '');
     const to = Date.parse(values.to ?? '');
@@ -39,7 +41,11 @@ export function parseSyncOptions(values: {
     throw new Error(`--mode must be incremental or full (or give --from/--to), not "${values.mode}"`);
   }
   if (!values.streams) return { mode };
-  const streams = values.streams.split(',').map((s) => s.trim()) as SyncStreamName[];
+  const streams = values.streams
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as SyncStreamName[];
+  if (streams.length === 0) throw new Error(`--streams names none; known: ${syncStreamNames.join(', ')}`);
   const unknown = streams.filter((s) => !syncStreamNames.includes(s));
   if (unknown.length)
     throw new Error(`unknown stream(s) ${unknown.join(', ')}; known: ${syncStreamNames.join(', ')}`);
@@ -62,7 +68,7 @@ export async function syncCommand(
   );
   deps.write(`run ${started.syncRunId} started (workflow ${started.workflowId})`);
   if (!options.wait) return 'started';
-  const handle = deps.temporal.workflow.getHandle(started.workflowId, started.runId);
+  const handle = deps.temporal.workflow.getHandle(started.workflowId);
   const result = handle.result();
   let done = false;
   void result.finally(() => {

@@ -43,7 +43,7 @@ export function createSecretBox(keys: readonly EncryptionKey[]): SecretBox {
     currentVersion: current.version,
     encrypt(plaintext, purpose) {
       const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', current.key, iv);
+      const cipher = createCipheriv('aes-256-gcm', current.key, iv, { authTagLength: 16 });
       cipher.setAAD(Buffer.from(purpose, 'utf8'));
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       const tag = cipher.getAuthTag();
@@ -62,7 +62,9 @@ export function createSecretBox(keys: readonly EncryptionKey[]): SecretBox {
       if (!key)
         throw new DecryptionError(`Encrypted with key "${version}", which is not in ENCRYPTION_KEYS.`);
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+          authTagLength: 16,
+        });
         decipher.setAAD(Buffer.from(purpose, 'utf8'));
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
         return Buffer.concat([

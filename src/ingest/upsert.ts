@@ -94,13 +94,26 @@ type TableSpec = (typeof tables)[keyof typeof tables];
 /** COPY text format: backslash, tab, newline and carriage return escaped; null as \N. */
 const copyEscapes = /[\\\t\n\r]/g;
 const copyEscape: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-/** jsonb cannot hold U+0000; a JSON-escaped NUL (not itself escaped) is dropped. */
-const jsonNul = /(?<!\\)\\u0000/g;
+/** What jsonb refuses: U+0000 and lone UTF-16 surrogates, which JSON.stringify writes as escapes. */
+const jsonbUnsafe = /\\u(0000|d[89a-f])/i;
+
+/**
+ * JSON text jsonb accepts. The fast path is plain JSON.stringify; only text that contains a NUL
+ * or a surrogate escape is stringified again with every string cleaned (NULs dropped, lone
+ * surrogates replaced by U+FFFD), since a record jsonb refuses would fail its page forever.
+ */
+export function toJsonbText(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (!jsonbUnsafe.test(text)) return text;
+  return JSON.stringify(value, (_key, v) =>
+    typeof v === 'string' ? v.replaceAll('\0', '').toWellFormed() : v,
+  );
+}
 
 function encodeValue(value: unknown, encode: Encode | undefined): string {
   if (value === null || value === undefined) return '\\N';
   let text: string;
-  if (encode === 'json') text = JSON.stringify(value).replace(jsonNul, '');
+  if (encode === 'json') text = toJsonbText(value);
   else if (encode === 'date') text = (value as Date).toISOString();
   else text = String(value);
   return text.replace(copyEscapes, (c) => copyEscape[c]!);
@@ -148,10 +161,11 @@ function mergeSql(spec: TableSpec, stage: string): string {
 async function copyAndMerge(
   client: PoolClient,
   spec: TableSpec,
-  rows: readonly object[],
+  all: readonly object[],
   syncRunId: number | null,
 ) {
-  if (rows.length === 0) return 0;
+  if (all.length === 0) return 0;
+  const rows = newestPerKey(all, spec);
   const stage = `stage_${spec.table}`;
   await client.query(
     `create temp table if not exists "${stage}" (like "${spec.table}" including defaults) on commit delete rows`,
@@ -169,6 +183,21 @@ async function copyAndMerge(
     await client.query(`truncate "${stage}"`);
   }
   return written;
+}
+
+/**
+ * One row per key, the newest: a merge statement cannot touch the same row twice, and a source
+ * that repeats a record within a page must not fail the page.
+ */
+function newestPerKey(rows: readonly object[], spec: TableSpec): readonly object[] {
+  const keyColumns = spec.columns.filter((c) => spec.key.includes(c.name)).map((c) => c.from);
+  const newest = new Map<string, Record<string, unknown>>();
+  for (const row of rows as Record<string, unknown>[]) {
+    const key = keyColumns.map((k) => String(row[k])).join('\u0001');
+    const seen = newest.get(key);
+    if (!seen || (seen.sourceModifiedOn as Date) <= (row.sourceModifiedOn as Date)) newest.set(key, row);
+  }
+  return newest.size === rows.length ? rows : [...newest.values()];
 }
 
 export function upsertMembers(
@@ -211,9 +240,7 @@ export async function insertSkipped(
     [
       syncRunId,
       stream,
-      JSON.stringify(
-        skipped.map((s) => ({ externalId: s.externalId, reason: s.reason, raw: s.raw ?? null })),
-      ).replace(jsonNul, ''),
+      toJsonbText(skipped.map((s) => ({ externalId: s.externalId, reason: s.reason, raw: s.raw ?? null }))),
     ],
   );
 }

@@ -111,6 +111,7 @@ export interface ReconcileReport {
   updated: number[];
   deleted: string[];
   unchanged: number[];
+  failed: number[];
 }
 
 /**
@@ -223,10 +224,11 @@ export function createScheduleService(deps: {
       if (credential.disabledAt) throw new AppError('conflict', `Credential ${credentialId} is disabled.`);
       const config = parsed.data;
       const paused = row?.paused ?? false;
+      // Temporal first: a schedule it refuses must not leave a row behind.
+      await apply(credential, config, paused);
       if (row) em.assign(row, columnsOf(config));
       else em.create(SyncSchedule, { credential, ...columnsOf(config), paused });
       await em.flush();
-      await apply(credential, config, paused);
       return view(credentialId, config, credential.company.timeZone, paused);
     },
 
@@ -251,18 +253,38 @@ export function createScheduleService(deps: {
       return setPaused(credentialId, false);
     },
 
+    /** After a company's time zone changed: its credentials' schedules follow the new zone. */
+    async reapplyCompany(companyId: number): Promise<void> {
+      const rows = await orm.em
+        .fork()
+        .find(
+          SyncSchedule,
+          { credential: { company: companyId } },
+          { populate: ['credential', 'credential.company'] },
+        );
+      for (const row of rows) {
+        if (!row.credential.disabledAt) await apply(row.credential, toConfig(row), row.paused);
+      }
+    },
+
     /** Makes Temporal match the database: creates, updates, and deletes strays. */
     async reconcile(): Promise<ReconcileReport> {
       const em = orm.em.fork();
       const rows = await em.find(SyncSchedule, {}, { populate: ['credential', 'credential.company'] });
-      const report: ReconcileReport = { created: [], updated: [], deleted: [], unchanged: [] };
+      const report: ReconcileReport = { created: [], updated: [], deleted: [], unchanged: [], failed: [] };
       const wanted = new Set<string>();
       for (const row of rows) {
         const credential = row.credential;
         if (credential.disabledAt) continue;
         wanted.add(scheduleId(credential.id));
-        const outcome = await apply(credential, toConfig(row), row.paused);
-        report[outcome].push(credential.id);
+        try {
+          const outcome = await apply(credential, toConfig(row), row.paused);
+          report[outcome].push(credential.id);
+        } catch (error) {
+          // One bad row must not keep every later credential from being reconciled.
+          logger.error({ err: error, credentialId: credential.id }, 'schedule could not be reconciled');
+          report.failed.push(credential.id);
+        }
       }
       // Strays: our id prefix, on our task queue (another deployment sharing the namespace keeps its own).
       const prefix = scheduleId(0).replace(/0$/, '');

@@ -1,30 +1,49 @@
 import { z } from 'zod';
 
-/** Five fields (minute hour day-of-month month day-of-week), the cron Temporal Schedules accept. */
-const cronField =
-  /^(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/[0-9]+)?)*$/;
+const fieldNames = ['minute', 'hour', 'day-of-month', 'month', 'day-of-week'] as const;
+const fieldRanges: [number, number][] = [
+  [0, 59],
+  [0, 23],
+  [1, 31],
+  [1, 12],
+  [0, 7],
+];
+const monthNames = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const dayNames = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+const part = /^(\*|([0-9A-Za-z]+)(?:-([0-9A-Za-z]+))?)(?:\/([0-9]+))?$/;
 
+/** A field value: a number in range, or a month/day name where the field takes names. */
+function fieldValue(token: string, field: number): number | undefined {
+  if (/^\d+$/.test(token)) return Number(token);
+  const names = field === 3 ? monthNames : field === 4 ? dayNames : undefined;
+  const index = names?.indexOf(token.toUpperCase()) ?? -1;
+  if (index < 0) return undefined;
+  return field === 3 ? index + 1 : index;
+}
+
+/**
+ * Why a five-field cron (minute hour day-of-month month day-of-week) is not valid, or undefined.
+ * Checked here so a bad expression is a 400 that says what is wrong, never a Temporal error.
+ */
 function cronProblem(cron: string): string | undefined {
   const fields = cron.trim().split(/\s+/);
   if (fields.length !== 5)
     return `cron needs 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
-  const names = ['minute', 'hour', 'day-of-month', 'month', 'day-of-week'];
-  const ranges: [number, number][] = [
-    [0, 59],
-    [0, 23],
-    [1, 31],
-    [1, 12],
-    [0, 7],
-  ];
   for (let i = 0; i < 5; i++) {
-    const field = fields[i]!;
-    if (!cronField.test(field)) return `cron ${names[i]} field "${field}" is not valid`;
-    for (const n of field.match(/\d+/g) ?? []) {
-      const value = Number(n);
-      const [lo, hi] = ranges[i]!;
-      if (!/\/\d+/.test(field) || !field.includes(`/${n}`)) {
-        if (value < lo || value > hi) return `cron ${names[i]} value ${value} is outside ${lo}-${hi}`;
-      }
+    const name = fieldNames[i]!;
+    const [lo, hi] = fieldRanges[i]!;
+    for (const piece of fields[i]!.split(',')) {
+      const m = part.exec(piece);
+      if (!m) return `cron ${name} field "${fields[i]}" is not valid`;
+      const [, , from, to, step] = m;
+      if (step !== undefined && Number(step) < 1) return `cron ${name} step must be at least 1`;
+      if (from === undefined) continue;
+      const start = fieldValue(from, i);
+      const end = to === undefined ? start : fieldValue(to, i);
+      if (start === undefined || end === undefined) return `cron ${name} field "${fields[i]}" is not valid`;
+      for (const v of [start, end])
+        if (v < lo || v > hi) return `cron ${name} value ${v} is outside ${lo}-${hi}`;
+      if (start > end) return `cron ${name} range ${from}-${to} runs backwards`;
     }
   }
   return undefined;

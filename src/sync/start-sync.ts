@@ -83,13 +83,14 @@ export async function startSync(deps: StartSyncDeps, input: StartSyncInput) {
     await deps.em.flush();
     return { syncRunId: created.syncRunId, workflowId, runId: handle.firstExecutionRunId };
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      run.status = 'skipped';
-      run.error = 'another sync of this credential was already running';
-      run.finishedAt = new Date();
-      await deps.em.flush();
-      throw new SyncConflictError(input.credentialId);
-    }
-    throw error;
+    const conflict = error instanceof WorkflowExecutionAlreadyStartedError;
+    // The row must not stay `pending` for ever when the start itself failed.
+    run.status = conflict ? 'skipped' : 'failed';
+    run.error = conflict
+      ? 'another sync of this credential was already running'
+      : 'the sync could not be started';
+    run.finishedAt = new Date();
+    await deps.em.flush();
+    throw conflict ? new SyncConflictError(input.credentialId) : error;
   }
 }

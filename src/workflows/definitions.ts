@@ -18,8 +18,9 @@ export interface SyncTenantInput {
   trigger: SyncTrigger;
   /** Backfill windows run in parallel over the list endpoints (default 4). */
   windowConcurrency?: number;
-  /** Set by continueAsNew: where each stream stood. */
+  /** Set by continueAsNew: where each stream stood, and the signals received so far. */
   carried?: Record<string, StreamProgress>;
+  carriedControl?: { paused: boolean; cancelRequested: boolean; warnings: string[] };
 }
 
 export interface SyncTenantResult {

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -31,6 +32,8 @@ const runs = proxyActivities<Activities>({
 });
 
 const chunks = proxyActivities<Activities>({
+  // A failed run waits for its other chunks to stop before it records its totals.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   // A chunk pulls pages for ~30 s; the rest is room for slow pages and the last commit.
   startToCloseTimeout: '10 minutes',
   // The chunk heartbeats every 5 s; a worker that dies is noticed within 20 s.
@@ -60,9 +63,9 @@ function failureMessage(error: unknown): string {
  * in the worker. Signals pause, resume or cancel (the chunk in hand finishes first).
  */
 export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTenantResult> {
-  let paused = false;
-  let cancelRequested = false;
-  const warnings: string[] = [];
+  let paused = input.carriedControl?.paused ?? false;
+  let cancelRequested = input.carriedControl?.cancelRequested ?? false;
+  const warnings: string[] = [...(input.carriedControl?.warnings ?? [])];
   const progress: Record<string, StreamProgress> = {};
   for (const stream of input.streams) progress[stream] = input.carried?.[stream] ?? newProgress();
 
@@ -175,7 +178,11 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
       input.streams.some((s) => !['done', 'skipped'].includes(progress[s]!.state))
     ) {
       log.info('continuing as new', { syncRunId: input.syncRunId });
-      return await continueAsNew<typeof syncTenantWorkflow>({ ...input, carried: progress });
+      return await continueAsNew<typeof syncTenantWorkflow>({
+        ...input,
+        carried: progress,
+        carriedControl: { paused, cancelRequested, warnings },
+      });
     }
     status = cancelRequested ? 'cancelled' : warnings.length ? 'completed_with_warnings' : 'completed';
   } catch (e) {

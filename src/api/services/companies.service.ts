@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { requireUnrestricted } from '../../auth/index.js';
 import { Company, type ICompany } from '../../db/entities/index.js';
+import type { ScheduleService } from '../../schedules/index.js';
 import type { RouteContext } from '../route.js';
 import type { companyCreateSchema, companyListQuery, companyPatchSchema } from '../schemas.js';
 import { companyFilter, visibleCompany } from './scope.js';
@@ -16,7 +17,7 @@ function toView(c: ICompany) {
   };
 }
 
-export function createCompanyService() {
+export function createCompanyService(deps: { schedules?: ScheduleService | undefined } = {}) {
   return {
     async create(ctx: RouteContext, input: z.output<typeof companyCreateSchema>) {
       requireUnrestricted(ctx.principal);
@@ -43,8 +44,11 @@ export function createCompanyService() {
     },
     async update(ctx: RouteContext, id: number, patch: z.output<typeof companyPatchSchema>) {
       const company = await visibleCompany(ctx, id);
+      const zoneBefore = company.timeZone;
       ctx.em.assign(company, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
       await ctx.em.flush();
+      // Schedules run in the company's time zone: Temporal must follow a change at once.
+      if (company.timeZone !== zoneBefore) await deps.schedules?.reapplyCompany(company.id);
       return toView(company);
     },
   };

@@ -71,7 +71,7 @@ export function createSyncService(deps: SyncServiceDeps) {
   async function liveProgress(run: ISyncRun): Promise<SyncProgress | null> {
     if (!activeStatuses.includes(run.status) || !run.workflowId) return null;
     try {
-      const handle = deps.temporal.workflow.getHandle(run.workflowId, run.runId ?? undefined);
+      const handle = deps.temporal.workflow.getHandle(run.workflowId);
       return await deps.temporal.withDeadline(Date.now() + 2_000, () => handle.query(syncProgressQuery));
     } catch {
       return null;
@@ -95,7 +95,7 @@ export function createSyncService(deps: SyncServiceDeps) {
       });
     if (!activeStatuses.includes(run.status) || !run.workflowId) throw notRunning();
     try {
-      await deps.temporal.workflow.getHandle(run.workflowId, run.runId ?? undefined).signal(signals[name]);
+      await deps.temporal.workflow.getHandle(run.workflowId).signal(signals[name]);
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw notRunning();
       throw error;

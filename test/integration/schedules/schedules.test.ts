@@ -98,6 +98,7 @@ describe('schedules', () => {
     [{ frequency: 'monthly', dayOfMonth: 15, hour: 4, minute: 0, jitterSeconds: 0 }, /^\w{3} 04:00$/],
     [{ frequency: 'hourly', everyHours: 6, jitterSeconds: 0 }, /^\w{3} (00|06|12|18):00$/],
     [{ frequency: 'cron', cron: '15 2 * * 2', jitterSeconds: 0 }, /^Tue 02:15$/],
+    [{ frequency: 'cron', cron: '0 6 1-7 JAN-DEC MON', jitterSeconds: 0 }, /^\w{3} 06:00$/],
   ] as const)('when a %o schedule is set, then its next run times follow it', async (input, pattern) => {
     const id = await credential('Europe/Berlin');
     const view = await schedules.put(id, input);
@@ -108,6 +109,9 @@ describe('schedules', () => {
   it.each([
     [{ frequency: 'cron', cron: '61 * * * *' }, /minute value 61/],
     [{ frequency: 'cron', cron: '* * *' }, /5 fields/],
+    [{ frequency: 'cron', cron: '0 3 * FOO *' }, /month field "FOO" is not valid/],
+    [{ frequency: 'cron', cron: '*/0 * * * *' }, /step must be at least 1/],
+    [{ frequency: 'cron', cron: '5-1 * * * *' }, /runs backwards/],
     [{ frequency: 'fortnightly' }, /frequency/],
     [{ frequency: 'weekly', dayOfWeek: 9 }, /dayOfWeek/],
     [{ frequency: 'hourly', everyHours: 0 }, /everyHours/],
@@ -123,6 +127,24 @@ describe('schedules', () => {
       expect(await schedules.get(id)).toMatchObject({ config: before.config });
     },
   );
+
+  it('when the company moves to another time zone, then reapplying its schedules moves the run times', async () => {
+    const id = await credential('America/Chicago');
+    await schedules.put(id, { frequency: 'daily', hour: 3, jitterSeconds: 0 });
+    const em = orm.em.fork();
+    const [row] = await em
+      .getConnection()
+      .execute<{ company_id: number }[]>('select company_id from servicetitan_credentials where id = ?', [
+        id,
+      ]);
+    await em
+      .getConnection()
+      .execute(`update companies set time_zone = 'Asia/Tokyo' where id = ?`, [row!.company_id]);
+    await schedules.reapplyCompany(row!.company_id);
+    const view = await schedules.get(id);
+    expect(view?.timeZone).toBe('Asia/Tokyo');
+    for (const t of view!.nextRunTimes) expect(local(t, 'Asia/Tokyo')).toMatch(/^\w{3} 03:00$/);
+  });
 
   it('when paused and unpaused, then Temporal follows and the next run times disappear and return', async () => {
     const id = await credential();

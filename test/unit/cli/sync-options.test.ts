@@ -20,6 +20,8 @@ describe('stsync sync options', () => {
     [{ from: '2024-02-01', to: '2024-01-01' }, /--from before --to/],
     [{ from: '2024-01-01' }, /--from and --to must both be dates/],
     [{ streams: 'customers,jobs' }, /unknown stream\(s\) jobs/],
+    [{ streams: ' , ' }, /--streams names none/],
+    [{ mode: 'full', from: '2024-01-01', to: '2024-02-01' }, /either --mode or --from\/--to/],
   ])('when the options are %o, then the error says what is wrong', (values, message) => {
     expect(() => parseSyncOptions(values)).toThrow(message);
   });

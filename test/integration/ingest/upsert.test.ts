@@ -1,0 +1,108 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Pool } from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Company } from '../../../src/db/entities/index.js';
+import type { MemberRow } from '../../../src/ingest/maps/types.js';
+import { upsertMembers } from '../../../src/ingest/upsert.js';
+import { connectTestOrm, truncateAll } from '../../support/integration.js';
+
+function member(companyId: number, id: string, modified: string, extra: Partial<MemberRow> = {}): MemberRow {
+  return {
+    companyId,
+    software: 'ServiceTitan',
+    externalId: id,
+    active: true,
+    sourceCreatedOn: null,
+    sourceModifiedOn: new Date(modified),
+    raw: { id: Number(id) },
+    name: `Customer ${id}`,
+    firstName: null,
+    lastName: null,
+    customerType: 'Commercial',
+    street: null,
+    unit: null,
+    city: null,
+    state: null,
+    zip: null,
+    country: null,
+    balance: '0.00',
+    doNotMail: null,
+    doNotService: null,
+    mergedToExternalId: null,
+    ...extra,
+  };
+}
+
+describe('the COPY + merge upsert', () => {
+  let orm: MikroORM;
+  let companyId: number;
+
+  beforeAll(async () => {
+    orm = await connectTestOrm();
+  });
+  afterAll(() => orm?.close());
+  beforeEach(async () => {
+    await truncateAll(orm);
+    const em = orm.em.fork();
+    const company = em.create(Company, { name: 'Upsert Co' });
+    await em.flush();
+    companyId = company.id;
+  });
+
+  async function write(rows: MemberRow[]): Promise<number> {
+    const pool = (await orm.em.getConnection().getNativeClient()) as unknown as Pool;
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const n = await upsertMembers(client, rows, null as unknown as number);
+      await client.query('commit');
+      return n;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function stored() {
+    return orm.em
+      .fork()
+      .getConnection()
+      .execute<{ external_id: string; name: string; zip: string | null; raw: unknown }[]>(
+        'select external_id, name, zip, raw from members_stream where company_id = ? order by external_id',
+        [companyId],
+      );
+  }
+
+  it('when a page repeats a record, then the newest version is stored once and the page does not fail', async () => {
+    await write([
+      member(companyId, '1', '2024-01-02T00:00:00Z', { name: 'newer' }),
+      member(companyId, '1', '2024-01-01T00:00:00Z', { name: 'older' }),
+      member(companyId, '2', '2024-01-01T00:00:00Z'),
+    ]);
+    expect((await stored()).map((r) => [r.external_id, r.name])).toEqual([
+      ['1', 'newer'],
+      ['2', 'Customer 2'],
+    ]);
+  });
+
+  it('when an older version arrives after a newer one, then the newer one stays', async () => {
+    await write([member(companyId, '1', '2024-01-02T00:00:00Z', { name: 'newer' })]);
+    expect(await write([member(companyId, '1', '2024-01-01T00:00:00Z', { name: 'older' })])).toBe(0);
+    expect((await stored())[0]?.name).toBe('newer');
+  });
+
+  it('when values carry tabs, newlines, backslashes, NULs, lone surrogates or great length, then they are stored, not rejected', async () => {
+    const zip = `9${'0'.repeat(200)}`;
+    const name = 'Tab\there\nnew line \\ back\\slash "quoted" 😀';
+    await write([
+      member(companyId, '1', '2024-01-01T00:00:00Z', {
+        name,
+        zip,
+        raw: { note: 'nul\u0000 and cut \ud83d', name },
+      }),
+    ]);
+    const [row] = await stored();
+    expect(row?.name).toBe(name);
+    expect(row?.zip).toBe(zip);
+    expect(row?.raw).toEqual({ note: 'nul and cut \ufffd', name });
+  });
+});
