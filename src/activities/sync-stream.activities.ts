@@ -223,6 +223,12 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       // Heartbeats go on while a page is slow or the client waits out a 429, so the heartbeat
       // timeout can stay short and a crashed worker's chunk is retried elsewhere quickly.
       const beat = setInterval(() => context.heartbeat({ position }), 5_000);
+      /** What the workflow gets back: the run's committed counts for the stream, and where it stands. */
+      const result = async (done: boolean): Promise<SyncChunkResult> => ({
+        done,
+        counts: (await readRun(input.syncRunId, input.stream, input.positionKey)).counts,
+        position,
+      });
       try {
         if (input.start.kind === 'export') {
           let from: string | undefined = position ?? undefined;
@@ -242,12 +248,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             });
             position = page.continueFrom;
             context.heartbeat({ position });
-            if (!page.hasMore)
-              return {
-                done: true,
-                counts: (await readRun(input.syncRunId, input.stream, input.positionKey)).counts,
-                position,
-              };
+            if (!page.hasMore) return result(true);
             if (Date.now() >= deadline) break;
           }
         } else {
@@ -266,17 +267,11 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             position = `${page.page}@${page.pageSize}`;
             await commitPage(input, credential.companyId, page, previous, position, null);
             context.heartbeat({ position });
-            if (!page.hasMore)
-              return {
-                done: true,
-                counts: (await readRun(input.syncRunId, input.stream, input.positionKey)).counts,
-                position,
-              };
+            if (!page.hasMore) return result(true);
             if (Date.now() >= deadline) break;
           }
         }
-        const after = await readRun(input.syncRunId, input.stream, input.positionKey);
-        return { done: false, counts: after.counts, position: after.position };
+        return await result(false);
       } catch (error) {
         if (error instanceof ModuleNotLicensed) {
           log.warn({ code: error.code }, 'stream skipped: module not licensed');
