@@ -134,6 +134,11 @@ async function main() {
                 : ''),
           ]
         : []),
+      ...(config.api.adminToken
+        ? []
+        : [
+            `  API token       npx stsync tokens create --role admin   (then: curl -H "Authorization: Bearer <token>" ${server.url}/api/dashboard)`,
+          ]),
       '  Ctrl-C stops everything.',
       '',
     ];
