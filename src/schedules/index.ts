@@ -291,10 +291,15 @@ export function createScheduleService(deps: {
       for await (const summary of temporal.schedule.list()) {
         if (!summary.scheduleId.startsWith(prefix) || wanted.has(summary.scheduleId)) continue;
         const handle = temporal.schedule.getHandle(summary.scheduleId);
-        const { action } = await handle.describe();
-        if (action.type !== 'startWorkflow' || action.taskQueue !== taskQueue) continue;
-        await handle.delete();
-        report.deleted.push(summary.scheduleId);
+        try {
+          const { action } = await handle.describe();
+          if (action.type !== 'startWorkflow' || action.taskQueue !== taskQueue) continue;
+          await handle.delete();
+          report.deleted.push(summary.scheduleId);
+        } catch (error) {
+          // The list comes from the visibility store, which can still show a schedule just deleted.
+          if (!(error instanceof ScheduleNotFoundError)) throw error;
+        }
       }
       logger.info(report, 'schedules reconciled');
       return report;

@@ -179,6 +179,9 @@ describe('schedules', () => {
       },
     });
 
+    // Schedules are listed from Temporal's visibility store, which catches up a moment later.
+    await waitForListed(temporal.client, scheduleId(999_999));
+
     const report = await schedules.reconcile();
     expect(report.created).toEqual([a]);
     expect(report.deleted).toEqual([scheduleId(999_999)]);
@@ -219,6 +222,15 @@ describe('schedules', () => {
     ]);
   });
 });
+
+async function waitForListed(client: Client, id: string) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    for await (const summary of client.schedule.list()) if (summary.scheduleId === id) return;
+    if (Date.now() > deadline) throw new Error(`schedule ${id} never appeared in the list`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 async function waitForRuns(
   orm: MikroORM,
