@@ -1,62 +1,40 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SyncRun } from '../../../src/db/entities/index.js';
-import { type Sandbox, startSandbox } from '../../../src/sandbox/index.js';
+import { startSandbox } from '../../../src/sandbox/index.js';
 import { startSync } from '../../../src/sync/start-sync.js';
 import type { SyncMode, SyncStreamName } from '../../../src/workflows/definitions.js';
 import { createCompanyWithCredential } from '../../support/fixtures.js';
-import {
-  connectTestOrm,
-  connectTestTemporal,
-  startTestWorker,
-  truncateAll,
-} from '../../support/integration.js';
+import { startTestWorker, truncateAll } from '../../support/integration.js';
+import { useSyncHarness } from '../../support/sync-harness.js';
 
 const TENANT = 4_200_001;
 
 describe('syncTenantWorkflow against the sandbox', () => {
-  let orm: MikroORM;
-  let temporal: { client: Client; close: () => Promise<void> };
-  let sandbox: Sandbox;
-  let worker: Awaited<ReturnType<typeof startTestWorker>>;
-
-  beforeAll(async () => {
-    orm = await connectTestOrm();
-    temporal = await connectTestTemporal();
-    sandbox = await startSandbox({
-      rateLimitPerSecond: 0,
-      tenants: [
-        { tenantId: TENANT, customers: 1_200, invoices: 1_500 },
-        { tenantId: TENANT + 1, customers: 100, invoices: 100, licensed: { accounting: false } },
-      ],
-    });
-    worker = await startTestWorker(orm, { serviceTitan: { appKey: sandbox.appKey, url: sandbox.url } });
+  const h = useSyncHarness({
+    rateLimitPerSecond: 0,
+    tenants: [
+      { tenantId: TENANT, customers: 1_200, invoices: 1_500 },
+      { tenantId: TENANT + 1, customers: 100, invoices: 100, licensed: { accounting: false } },
+    ],
   });
-  afterAll(async () => {
-    await worker?.stop();
-    await sandbox?.close();
-    await temporal?.close();
-    await orm?.close();
-  });
-  beforeEach(() => truncateAll(orm));
+  beforeEach(() => truncateAll(h.orm));
 
-  const tenant = (id: number) => sandbox.tenants.find((t) => t.tenantId === id)!;
+  const tenant = (id: number) => h.sandbox.tenants.find((t) => t.tenantId === id)!;
 
   async function runSync(credentialId: number, mode: SyncMode, streams?: SyncStreamName[]) {
-    const em = orm.em.fork();
+    const em = h.orm.em.fork();
     const started = await startSync(
-      { em, temporal: temporal.client, taskQueue: worker.taskQueue },
+      { em, temporal: h.temporal.client, taskQueue: h.worker.taskQueue },
       { credentialId, trigger: 'manual', mode, ...(streams ? { streams } : {}) },
     );
-    const result = await temporal.client.workflow.getHandle(started.workflowId).result();
-    const run = await orm.em.fork().findOneOrFail(SyncRun, started.syncRunId);
+    const result = await h.temporal.client.workflow.getHandle(started.workflowId).result();
+    const run = await h.orm.em.fork().findOneOrFail(SyncRun, started.syncRunId);
     return { result, run };
   }
 
   /** external id → modifiedOn (ms precision, UTC) of what the table holds for the company. */
   async function stored(table: string, companyId: number): Promise<Map<string, string>> {
-    const rows = await orm.em
+    const rows = await h.orm.em
       .fork()
       .getConnection()
       .execute<{ external_id: string; modified: string }[]>(
@@ -70,7 +48,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
   /** The same map for the sandbox's ground truth: what a complete sync must produce. */
   function truth(tenantId: number, stream: 'customers' | 'invoices' | 'contacts'): Map<string, string> {
     const map = new Map<string, string>();
-    for (const r of sandbox.groundTruth(tenantId, stream)) {
+    for (const r of h.sandbox.groundTruth(tenantId, stream)) {
       const modified = (r.modifiedOn ?? r.createdOn) as string;
       map.set(String(r.id), new Date(modified).toISOString().slice(0, 23));
     }
@@ -79,7 +57,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
 
   it('when a full sync runs, then every source record is stored once at its latest version; an incremental after changes catches up exactly', async () => {
     const t = tenant(TENANT);
-    const { companyId, credentialId } = await createCompanyWithCredential(orm, t);
+    const { companyId, credentialId } = await createCompanyWithCredential(h.orm, t);
 
     const full = await runSync(credentialId, 'full');
     expect(full.result.status).toBe('completed');
@@ -91,7 +69,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
     expect(full.run.counts.customers?.upserted).toBe(1_200);
 
     // Emails come from the contacts feed: the first active Email contact of the customer.
-    const contacts = [...sandbox.groundTruth(TENANT, 'contacts')] as {
+    const contacts = [...h.sandbox.groundTruth(TENANT, 'contacts')] as {
       customerId: number;
       type: string;
       value: string;
@@ -102,7 +80,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
     const firstEmail = contacts
       .filter((c) => c.customerId === withEmail.customerId && c.type === 'Email' && c.active)
       .sort((a, b) => a.id - b.id)[0]!;
-    const [member] = await orm.em
+    const [member] = await h.orm.em
       .fork()
       .getConnection()
       .execute<{ email: string }[]>(
@@ -111,7 +89,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
       );
     expect(member?.email).toBe(firstEmail.value.trim().toLowerCase());
 
-    sandbox.advanceTime(6 * 3600_000);
+    h.sandbox.advanceTime(6 * 3600_000);
     const incremental = await runSync(credentialId, 'incremental');
     expect(incremental.run.status).toBe('completed');
     expect(await stored('members_stream', companyId)).toEqual(truth(TENANT, 'customers'));
@@ -121,7 +99,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
     expect(incremental.run.counts.invoices?.fetched).toBeGreaterThan(0);
     expect(incremental.run.counts.invoices?.fetched).toBeLessThan(1_500);
 
-    const outbox = await orm.em
+    const outbox = await h.orm.em
       .fork()
       .getConnection()
       .execute<{ type: string; payload: { syncRunId: number } }[]>(
@@ -135,7 +113,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
 
   it('when a date-window backfill runs, then the list endpoints deliver exactly the records modified in the window', async () => {
     const t = tenant(TENANT);
-    const { companyId, credentialId } = await createCompanyWithCredential(orm, t);
+    const { companyId, credentialId } = await createCompanyWithCredential(h.orm, t);
     const all = truth(TENANT, 'invoices');
     const times = [...all.values()].sort();
     const from = new Date(`${times[Math.floor(times.length / 4)]}Z`).toISOString();
@@ -151,7 +129,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
 
   it('when the tenant has no accounting licence, then invoices are skipped with a warning and customers still sync', async () => {
     const t = tenant(TENANT + 1);
-    const { companyId, credentialId } = await createCompanyWithCredential(orm, t);
+    const { companyId, credentialId } = await createCompanyWithCredential(h.orm, t);
     const { result, run } = await runSync(credentialId, 'full');
     expect(result.status).toBe('completed_with_warnings');
     expect(run.status).toBe('completed_with_warnings');
@@ -163,17 +141,17 @@ describe('syncTenantWorkflow against the sandbox', () => {
   it('when the client secret is wrong, then the run fails at once and the credential says invalid_credentials', async () => {
     const t = tenant(TENANT);
     // The right client id with a wrong secret: the token cached for the right pair must not be reused.
-    const { credentialId } = await createCompanyWithCredential(orm, { ...t, clientSecret: 'wrong-secret' });
+    const { credentialId } = await createCompanyWithCredential(h.orm, { ...t, clientSecret: 'wrong-secret' });
     const started = await startSync(
-      { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
+      { em: h.orm.em.fork(), temporal: h.temporal.client, taskQueue: h.worker.taskQueue },
       { credentialId, trigger: 'manual', mode: 'full' },
     );
-    await expect(temporal.client.workflow.getHandle(started.workflowId).result()).rejects.toThrow();
-    const run = await orm.em.fork().findOneOrFail(SyncRun, started.syncRunId, { populate: ['credential'] });
+    await expect(h.temporal.client.workflow.getHandle(started.workflowId).result()).rejects.toThrow();
+    const run = await h.orm.em.fork().findOneOrFail(SyncRun, started.syncRunId, { populate: ['credential'] });
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/client ID \/ client secret/);
     expect(run.credential.status).toBe('invalid_credentials');
-    const history = await temporal.client.workflow.getHandle(started.workflowId).fetchHistory();
+    const history = await h.temporal.client.workflow.getHandle(started.workflowId).fetchHistory();
     const attempts = (history.events ?? [])
       .map((e) => e.activityTaskStartedEventAttributes?.attempt)
       .filter((a): a is number => typeof a === 'number');
@@ -182,14 +160,14 @@ describe('syncTenantWorkflow against the sandbox', () => {
 
   it('when a second sync of the same credential starts while one runs, then it is refused and recorded as skipped', async () => {
     const t = tenant(TENANT);
-    const { credentialId } = await createCompanyWithCredential(orm, t);
-    const deps = { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue };
+    const { credentialId } = await createCompanyWithCredential(h.orm, t);
+    const deps = { em: h.orm.em.fork(), temporal: h.temporal.client, taskQueue: h.worker.taskQueue };
     const first = await startSync(deps, { credentialId, trigger: 'manual', mode: 'full' });
     await expect(startSync(deps, { credentialId, trigger: 'cli', mode: 'full' })).rejects.toThrow(
       /already running/,
     );
-    await temporal.client.workflow.getHandle(first.workflowId).result();
-    const runs = await orm.em.fork().find(SyncRun, {}, { orderBy: { id: 'asc' } });
+    await h.temporal.client.workflow.getHandle(first.workflowId).result();
+    const runs = await h.orm.em.fork().find(SyncRun, {}, { orderBy: { id: 'asc' } });
     expect(runs.map((r) => r.status)).toEqual(['completed', 'skipped']);
   });
 
@@ -200,19 +178,19 @@ describe('syncTenantWorkflow against the sandbox', () => {
       pageSizes: { customers: 10, contacts: 10, invoices: 10 },
       tenants: [{ tenantId: TENANT + 2, customers: 600, invoices: 1_200 }],
     });
-    const smallWorker = await startTestWorker(orm, {
+    const smallWorker = await startTestWorker(h.orm, {
       serviceTitan: { appKey: small.appKey, url: small.url },
     });
     try {
       const t = small.tenants[0]!;
-      const { credentialId } = await createCompanyWithCredential(orm, t);
+      const { credentialId } = await createCompanyWithCredential(h.orm, t);
       const started = await startSync(
-        { em: orm.em.fork(), temporal: temporal.client, taskQueue: smallWorker.taskQueue },
+        { em: h.orm.em.fork(), temporal: h.temporal.client, taskQueue: smallWorker.taskQueue },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
-      const handle = temporal.client.workflow.getHandle(started.workflowId);
+      const handle = h.temporal.client.workflow.getHandle(started.workflowId);
       await handle.result();
-      const run = await orm.em.fork().findOneOrFail(SyncRun, started.syncRunId);
+      const run = await h.orm.em.fork().findOneOrFail(SyncRun, started.syncRunId);
       const pages = Object.values(run.counts).reduce((n, c) => n + c.pages, 0);
       const history = await handle.fetchHistory();
       expect(pages).toBeGreaterThan(250);
