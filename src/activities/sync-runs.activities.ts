@@ -50,7 +50,10 @@ export function createSyncRunActivities({ orm }: ActivityDeps) {
         const run = await tem.findOneOrFail(SyncRun, input.syncRunId, { populate: ['credential'] });
         if (run.finishedAt) return; // a retried finish: already done
         const companyId = run.credential.company.id;
-        if (run.startedAt) await deriveMemberContacts(tem, companyId, run.id, run.startedAt);
+        const environment = run.credential.environment;
+        if (run.startedAt) {
+          await deriveMemberContacts(tem, { companyId, environment }, run.id, run.startedAt);
+        }
         run.status = input.status;
         run.error = input.error;
         run.warnings = input.warnings;
@@ -63,6 +66,9 @@ export function createSyncRunActivities({ orm }: ActivityDeps) {
             JSON.stringify({
               syncRunId: run.id,
               credentialId: run.credential.id,
+              // Downstream takes one environment's rows (production alone, say) by this field.
+              environment,
+              tenantId: run.credential.tenantId,
               status: run.status,
               counts: run.counts,
               finishedAt: run.finishedAt.toISOString(),

@@ -2,15 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { StreamCounts } from '../db/entities/index.js';
-import { mapContact, mapCustomer, mapInvoice } from '../ingest/maps/index.js';
-import type { MapResult } from '../ingest/maps/types.js';
-import {
-  insertSkipped,
-  type SkippedInput,
-  upsertContacts,
-  upsertInvoices,
-  upsertMembers,
-} from '../ingest/upsert.js';
+import type { MapContext } from '../ingest/maps/types.js';
+import { type SyncStream, syncStreams } from '../ingest/streams/index.js';
+import { insertSkipped, type SkippedInput, upsertRows } from '../ingest/upsert.js';
 import {
   AppNotApproved,
   InvalidCredentials,
@@ -24,9 +18,31 @@ import { loadCredential } from '../sync/credentials.js';
 import type { SyncStreamName } from '../workflows/definitions.js';
 import type { ActivityDeps } from './index.js';
 
-/** Where a chunk starts when its run has not committed a position for it yet. */
+/** A record's modifiedOn in ms, NaN when it has none. */
+const modifiedOn = (record: unknown) => Date.parse((record as { modifiedOn?: string }).modifiedOn ?? '');
+
+/** The newest or oldest modifiedOn among a page's records (null when none has one). */
+function extremeModifiedOn(records: unknown[], pick: (a: number, b: number) => number): Date | null {
+  let found: number | null = null;
+  for (const r of records) {
+    const t = modifiedOn(r);
+    if (!Number.isNaN(t)) found = found === null ? t : pick(found, t);
+  }
+  return found === null ? null : new Date(found);
+}
+/** For the stream's high-water mark. */
+const newestModifiedOn = (records: unknown[]) => extremeModifiedOn(records, Math.max);
+const oldestModifiedOn = (records: unknown[]) => extremeModifiedOn(records, Math.min);
+
+/**
+ * Where a chunk starts when its run has not committed a position for it yet: the export feed at
+ * the stored cursor or the beginning, or — for a date-range backfill — the export feed started at
+ * the window's first instant and read until it is past the window's end. (`list` is how runs
+ * started before that change describe a window; it is read the same way.)
+ */
 export type ChunkStart =
   | { kind: 'export'; from: 'stored-cursor' | 'beginning' }
+  | { kind: 'window'; from: string; to: string }
   | { kind: 'list'; modifiedOnOrAfter: string; modifiedBefore: string };
 
 export interface SyncChunkInput {
@@ -52,16 +68,6 @@ interface PageWork {
   skipped: number;
 }
 
-/**
- * List page sizes: invoices carry ~5 KB each with their items, so 1000 of them (not the API's
- * 5000) keep a backfill's parallel windows, each with a page of look-ahead, within memory.
- */
-const listPageSizes: Record<SyncStreamName, number> = {
-  customers: 5000,
-  customerContacts: 5000,
-  invoices: 1000,
-};
-
 class SupersededAttempt extends Error {
   constructor(positionKey: string) {
     super(`position of ${positionKey} moved on under another attempt; this attempt stops`);
@@ -82,7 +88,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
 
   async function commitPage(
     input: SyncChunkInput,
-    companyId: number,
+    ctx: MapContext,
     page: { records: unknown[]; invalid: InvalidRecord[] },
     previous: string | null,
     position: string,
@@ -93,23 +99,13 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       reason: bad.reason,
       raw: bad.raw,
     }));
-    const ctx = { companyId };
-    const collect = <R extends { externalId: string }>(results: MapResult<R>[]): R[] => {
-      const rows: R[] = [];
-      results.forEach((r, i) => {
-        if (r.ok) rows.push(r.row);
-        else skipped.push({ externalId: r.externalId, reason: r.reason, raw: page.records[i] });
-      });
-      return rows;
-    };
-    const members =
-      input.stream === 'customers' ? collect(page.records.map((r) => mapCustomer(r as never, ctx))) : [];
-    const contacts =
-      input.stream === 'customerContacts'
-        ? collect(page.records.map((r) => mapContact(r as never, ctx)))
-        : [];
-    const invoices =
-      input.stream === 'invoices' ? collect(page.records.map((r) => mapInvoice(r as never, ctx))) : [];
+    const stream = syncStreams[input.stream] as SyncStream;
+    const rows: object[] = [];
+    page.records.forEach((record, i) => {
+      const mapped = stream.map(record as never, ctx);
+      if (mapped.ok) rows.push(mapped.row as object);
+      else skipped.push({ externalId: mapped.externalId, reason: mapped.reason, raw: page.records[i] });
+    });
 
     // The hot path speaks to the ORM's own pg pool directly: COPY needs the raw connection.
     const pool = (await orm.em.getConnection().getNativeClient()) as unknown as Pool;
@@ -117,13 +113,14 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     let broken: Error | undefined;
     try {
       await client.query('begin');
-      // Data and cursor commit together, so an unflushed commit lost in a PostgreSQL crash loses
-      // both: the pages are simply fetched again. That makes waiting for the WAL flush unneeded.
-      await client.query('set local synchronous_commit = off');
-      const upserted =
-        (await upsertMembers(client, members, input.syncRunId)) +
-        (await upsertContacts(client, contacts)) +
-        (await upsertInvoices(client, invoices, input.syncRunId));
+      if (streamCursor) {
+        // The stream's export cursor commits with the data, so a commit lost in a PostgreSQL
+        // crash (not yet flushed) loses both and the next sync fetches those pages again: the
+        // WAL flush is not worth waiting for. A backfill has no such cursor: nothing would ever
+        // re-read a lost page after its run ends, so its commits wait for the flush.
+        await client.query('set local synchronous_commit = off');
+      }
+      const upserted = await upsertRows(client, stream.target, rows, input.syncRunId);
       await insertSkipped(client, input.syncRunId, input.stream, skipped);
       if (streamCursor) {
         await client.query(
@@ -194,16 +191,6 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       );
   }
 
-  /** Latest modifiedOn among the page's records, for the stream's high-water mark. */
-  function newestModifiedOn(records: unknown[]): Date | null {
-    let newest: number | null = null;
-    for (const r of records) {
-      const t = Date.parse((r as { modifiedOn?: string }).modifiedOn ?? '');
-      if (!Number.isNaN(t) && (newest === null || t > newest)) newest = t;
-    }
-    return newest === null ? null : new Date(newest);
-  }
-
   return {
     async syncStreamChunk(input: SyncChunkInput): Promise<SyncChunkResult> {
       const context = Context.current();
@@ -215,6 +202,10 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       const em = orm.em.fork() as EntityManager;
       const credential = await loadCredential(em, secrets, input.credentialId);
       const api: TenantApi = serviceTitan.tenant(credential.tenant);
+      const mapContext: MapContext = {
+        companyId: credential.companyId,
+        environment: credential.tenant.environment,
+      };
       const signal = context.cancellationSignal;
       const deadline = Date.now() + chunkMs;
 
@@ -242,7 +233,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             from = rows[0]?.cursor ?? undefined;
           }
           for await (const page of api.exportPages(input.stream, { from, signal })) {
-            await commitPage(input, credential.companyId, page, position, page.continueFrom, {
+            await commitPage(input, mapContext, page, position, page.continueFrom, {
               cursor: page.continueFrom,
               highWaterMark: newestModifiedOn(page.records),
             });
@@ -252,22 +243,28 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             if (Date.now() >= deadline) break;
           }
         } else {
-          // A list position is "<page>@<pageSize>": page numbers only mean something at the size
-          // they were read with, and the client may have dropped to a smaller size mid-way.
-          const [lastPage, lastSize] = (position ?? '0@').split('@');
-          const pageSize = Number(lastSize) || listPageSizes[input.stream];
-          for await (const page of api.listPages(input.stream, {
-            modifiedOnOrAfter: input.start.modifiedOnOrAfter,
-            modifiedBefore: input.start.modifiedBefore,
-            startPage: Number(lastPage) + 1,
-            pageSize,
-            signal,
-          })) {
-            const previous = position;
-            position = `${page.page}@${page.pageSize}`;
-            await commitPage(input, credential.companyId, page, previous, position, null);
+          // A backfill reads the export feed from the window's start, never page-numbered lists:
+          // a record edited mid-backfill moves to the feed's end instead of shifting every later
+          // record up one slot, so no untouched record can fall between two pages.
+          const window =
+            input.start.kind === 'window'
+              ? input.start
+              : { from: input.start.modifiedOnOrAfter, to: input.start.modifiedBefore };
+          const windowEnd = Date.parse(window.to);
+          // A page-number position ("3@1000") of a run started before the change restarts the window.
+          const from = position && !/^\d+@\d+$/.test(position) ? position : window.from;
+          for await (const page of api.exportPages(input.stream, { from, signal })) {
+            // Records past the window's end (changed since, or simply later) are not the
+            // backfill's to store: the incremental sync brings them.
+            const inWindow = page.records.filter((r) => !(modifiedOn(r) >= windowEnd));
+            const windowPage = { records: inWindow, invalid: page.invalid };
+            await commitPage(input, mapContext, windowPage, position, page.continueFrom, null);
+            position = page.continueFrom;
             context.heartbeat({ position });
-            if (!page.hasMore) return result(true);
+            // The feed is ordered by modifiedOn, records sharing a timestamp straddling pages, so
+            // the window is over once a whole page lies past its end, or the feed is caught up.
+            const oldest = oldestModifiedOn(page.records);
+            if (!page.hasMore || (oldest !== null && oldest.getTime() >= windowEnd)) return result(true);
             if (Date.now() >= deadline) break;
           }
         }

@@ -3,93 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { ContactRow, InvoiceRow, MemberRow } from './maps/types.js';
+import type { RowEnvironment } from './maps/types.js';
+import type { ColumnEncoding, TargetColumn, TargetTable } from './streams/define-sync-stream.js';
 
 /** Rows per merge statement: the seeds' batch size. */
 export const BATCH_SIZE = 2000;
-
-type Encode = 'text' | 'json' | 'date';
-
-interface Column {
-  name: string;
-  /** The row property it comes from. */
-  from: string;
-  encode?: Encode;
-}
-
-const commonColumns: Column[] = [
-  { name: 'company_id', from: 'companyId' },
-  { name: 'software', from: 'software' },
-  { name: 'external_id', from: 'externalId' },
-  { name: 'active', from: 'active' },
-  { name: 'source_created_on', from: 'sourceCreatedOn', encode: 'date' },
-  { name: 'source_modified_on', from: 'sourceModifiedOn', encode: 'date' },
-  { name: 'raw', from: 'raw', encode: 'json' },
-];
-
-const tables = {
-  members: {
-    table: 'members_stream',
-    key: ['company_id', 'software', 'external_id'],
-    runColumn: true,
-    columns: [
-      ...commonColumns,
-      { name: 'name', from: 'name' },
-      { name: 'first_name', from: 'firstName' },
-      { name: 'last_name', from: 'lastName' },
-      { name: 'customer_type', from: 'customerType' },
-      { name: 'street', from: 'street' },
-      { name: 'unit', from: 'unit' },
-      { name: 'city', from: 'city' },
-      { name: 'state', from: 'state' },
-      { name: 'zip', from: 'zip' },
-      { name: 'country', from: 'country' },
-      { name: 'balance', from: 'balance' },
-      { name: 'do_not_mail', from: 'doNotMail' },
-      { name: 'do_not_service', from: 'doNotService' },
-      { name: 'merged_to_external_id', from: 'mergedToExternalId' },
-    ],
-  },
-  invoices: {
-    table: 'invoices_stream',
-    key: ['company_id', 'software', 'external_id'],
-    runColumn: true,
-    columns: [
-      ...commonColumns,
-      { name: 'invoice_number', from: 'invoiceNumber' },
-      { name: 'invoice_date', from: 'invoiceDate' },
-      { name: 'due_date', from: 'dueDate' },
-      { name: 'customer_external_id', from: 'customerExternalId' },
-      { name: 'customer_name', from: 'customerName' },
-      { name: 'location_external_id', from: 'locationExternalId' },
-      { name: 'business_unit', from: 'businessUnit' },
-      { name: 'job_number', from: 'jobNumber' },
-      { name: 'job_type', from: 'jobType' },
-      { name: 'subtotal', from: 'subtotal' },
-      { name: 'sales_tax', from: 'salesTax' },
-      { name: 'total', from: 'total' },
-      { name: 'balance', from: 'balance' },
-      { name: 'item_count', from: 'itemCount' },
-      { name: 'items', from: 'items', encode: 'json' },
-    ],
-  },
-  contacts: {
-    table: 'servicetitan_customer_contacts',
-    key: ['company_id', 'external_id'],
-    runColumn: false,
-    columns: [
-      { name: 'company_id', from: 'companyId' },
-      { name: 'external_id', from: 'externalId' },
-      { name: 'customer_external_id', from: 'customerExternalId' },
-      { name: 'type', from: 'type' },
-      { name: 'value', from: 'value' },
-      { name: 'active', from: 'active' },
-      { name: 'source_modified_on', from: 'sourceModifiedOn', encode: 'date' },
-    ],
-  },
-} satisfies Record<string, { table: string; key: string[]; runColumn: boolean; columns: Column[] }>;
-
-type TableSpec = (typeof tables)[keyof typeof tables];
 
 /** COPY text format: backslash, tab, newline and carriage return escaped; null as \N. */
 const copyEscapes = /[\\\t\n\r]/g;
@@ -110,7 +28,7 @@ export function toJsonbText(value: unknown): string {
   );
 }
 
-function encodeValue(value: unknown, encode: Encode | undefined): string {
+function encodeValue(value: unknown, encode: ColumnEncoding | undefined): string {
   if (value === null || value === undefined) return '\\N';
   let text: string;
   if (encode === 'json') text = toJsonbText(value);
@@ -119,7 +37,7 @@ function encodeValue(value: unknown, encode: Encode | undefined): string {
   return text.replace(copyEscapes, (c) => copyEscape[c]!);
 }
 
-function copyText(rows: readonly object[], columns: Column[]): string {
+function copyText(rows: readonly object[], columns: readonly TargetColumn[]): string {
   let out = '';
   for (const row of rows) {
     const r = row as Record<string, unknown>;
@@ -137,7 +55,7 @@ function copyText(rows: readonly object[], columns: Column[]): string {
  * goes back in time (an older modifiedOn never overwrites a newer one), and a replayed page (a
  * retried activity) rewrites the same values. `first_seen_at` stays as it was.
  */
-function mergeSql(spec: TableSpec, stage: string): string {
+function mergeSql(spec: TargetTable, stage: string): string {
   const names = spec.columns.map((c) => `"${c.name}"`);
   const updates = spec.columns
     .filter((c) => !spec.key.includes(c.name))
@@ -158,12 +76,12 @@ function mergeSql(spec: TableSpec, stage: string): string {
  * one merge statement per batch of up to 2000 rows. Runs inside the caller's transaction on
  * `client`; returns how many rows were inserted or changed (older versions are not).
  */
-async function copyAndMerge(
+export async function upsertRows(
   client: PoolClient,
-  spec: TableSpec,
+  spec: TargetTable,
   all: readonly object[],
   syncRunId: number | null,
-) {
+): Promise<number> {
   if (all.length === 0) return 0;
   const rows = newestPerKey(all, spec);
   const stage = `stage_${spec.table}`;
@@ -189,7 +107,7 @@ async function copyAndMerge(
  * One row per key, the newest: a merge statement cannot touch the same row twice, and a source
  * that repeats a record within a page must not fail the page.
  */
-function newestPerKey(rows: readonly object[], spec: TableSpec): readonly object[] {
+function newestPerKey(rows: readonly object[], spec: TargetTable): readonly object[] {
   const keyColumns = spec.columns.filter((c) => spec.key.includes(c.name)).map((c) => c.from);
   const newest = new Map<string, Record<string, unknown>>();
   for (const row of rows as Record<string, unknown>[]) {
@@ -198,26 +116,6 @@ function newestPerKey(rows: readonly object[], spec: TableSpec): readonly object
     if (!seen || (seen.sourceModifiedOn as Date) <= (row.sourceModifiedOn as Date)) newest.set(key, row);
   }
   return newest.size === rows.length ? rows : [...newest.values()];
-}
-
-export function upsertMembers(
-  client: PoolClient,
-  rows: readonly MemberRow[],
-  syncRunId: number,
-): Promise<number> {
-  return copyAndMerge(client, tables.members, rows, syncRunId);
-}
-
-export function upsertInvoices(
-  client: PoolClient,
-  rows: readonly InvoiceRow[],
-  syncRunId: number,
-): Promise<number> {
-  return copyAndMerge(client, tables.invoices, rows, syncRunId);
-}
-
-export function upsertContacts(client: PoolClient, rows: readonly ContactRow[]): Promise<number> {
-  return copyAndMerge(client, tables.contacts, rows, null);
 }
 
 export interface SkippedInput {
@@ -249,20 +147,23 @@ export async function insertSkipped(
  * Members' email and phone from their contacts: the first active one of its type (by contact
  * id); phone prefers `Phone` over `MobilePhone`. Set-based, once per run, for the members the run
  * wrote and the customers whose contacts it wrote, so the order in which the two feeds arrive
- * (concurrently, in separate transactions) does not matter.
+ * (concurrently, in separate transactions) does not matter. Only the run's own environment is
+ * read and written: an Integration tenant's contacts never reach a Production member.
  */
 export async function deriveMemberContacts(
   em: EntityManager,
-  companyId: number,
+  scope: { companyId: number; environment: RowEnvironment },
   syncRunId: number,
   contactsSince: Date,
 ): Promise<number> {
+  const { companyId, environment } = scope;
   const result = await em.getConnection().execute<{ affectedRows: number }>(
     `with touched as (
        select customer_external_id as id from servicetitan_customer_contacts
-        where company_id = ? and last_synced_at >= ?
+        where company_id = ? and environment = ? and last_synced_at >= ?
        union
-       select external_id from members_stream where company_id = ? and software = 'ServiceTitan' and sync_run_id = ?
+       select external_id from members_stream
+        where company_id = ? and environment = ? and software = 'ServiceTitan' and sync_run_id = ?
      ),
      derived as (
        select t.id,
@@ -272,14 +173,26 @@ export async function deriveMemberContacts(
            (array_agg(c.value order by c.external_id::bigint) filter (where c.type = 'MobilePhone' and c.active and c.value is not null))[1]
          ) as phone
        from touched t
-       left join servicetitan_customer_contacts c on c.company_id = ? and c.customer_external_id = t.id
+       left join servicetitan_customer_contacts c
+         on c.company_id = ? and c.environment = ? and c.customer_external_id = t.id
        group by t.id
      )
      update members_stream m set email = d.email, phone = d.phone
        from derived d
-      where m.company_id = ? and m.software = 'ServiceTitan' and m.external_id = d.id
+      where m.company_id = ? and m.environment = ? and m.software = 'ServiceTitan' and m.external_id = d.id
         and (m.email is distinct from d.email or m.phone is distinct from d.phone)`,
-    [companyId, contactsSince, companyId, syncRunId, companyId, companyId],
+    [
+      companyId,
+      environment,
+      contactsSince,
+      companyId,
+      environment,
+      syncRunId,
+      companyId,
+      environment,
+      companyId,
+      environment,
+    ],
     'run',
     em.getTransactionContext(),
   );

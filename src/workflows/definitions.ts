@@ -16,7 +16,7 @@ export interface SyncTenantInput {
   streams: SyncStreamName[];
   mode: SyncMode;
   trigger: SyncTrigger;
-  /** Backfill windows run in parallel over the list endpoints (default 4). */
+  /** Backfill windows read in parallel, each from the export feed started at its first instant (default 4). */
   windowConcurrency?: number;
   /** Set by continueAsNew: where each stream stood, and the signals received so far. */
   carried?: Record<string, StreamProgress>;

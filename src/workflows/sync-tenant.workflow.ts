@@ -128,11 +128,7 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
       const windows = splitWindow(mode.from, mode.to, input.windowConcurrency ?? 4);
       const results = await Promise.all(
         windows.map((w, i) =>
-          runChunks(stream, `${stream}#${i}`, {
-            kind: 'list',
-            modifiedOnOrAfter: w.from,
-            modifiedBefore: w.to,
-          }),
+          runChunks(stream, `${stream}#${i}`, { kind: 'window', from: w.from, to: w.to }),
         ),
       );
       finished = results.every(Boolean);

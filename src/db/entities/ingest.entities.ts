@@ -1,6 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Company } from './company.entity.js';
-import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
+import { ServiceTitanCredential, serviceTitanEnvironments } from './servicetitan-credential.entity.js';
 import { SyncRun } from './sync-run.entity.js';
 
 /**
@@ -10,6 +10,8 @@ import { SyncRun } from './sync-run.entity.js';
 const commonColumns = () => ({
   id: p.bigint('string').primary(),
   company: () => p.manyToOne(Company).deleteRule('cascade').ref(),
+  /** Integration and Production tenants of one company have overlapping ids: part of the key. */
+  environment: p.enum(serviceTitanEnvironments),
   software: p.string().length(32),
   externalId: p.string().length(32),
   active: p.boolean(),
@@ -44,7 +46,12 @@ export const MemberRecord = defineEntity({
     doNotService: p.boolean().nullable(),
     mergedToExternalId: p.string().length(32).nullable(),
   },
-  uniques: [{ properties: ['company', 'software', 'externalId'], name: 'members_stream_source_unique' }],
+  uniques: [
+    {
+      properties: ['company', 'environment', 'software', 'externalId'],
+      name: 'members_stream_source_unique',
+    },
+  ],
 });
 export type IMemberRecord = InferEntity<typeof MemberRecord>;
 
@@ -70,7 +77,12 @@ export const InvoiceRecord = defineEntity({
     itemCount: p.integer().default(0),
     items: p.json<unknown[]>(),
   },
-  uniques: [{ properties: ['company', 'software', 'externalId'], name: 'invoices_stream_source_unique' }],
+  uniques: [
+    {
+      properties: ['company', 'environment', 'software', 'externalId'],
+      name: 'invoices_stream_source_unique',
+    },
+  ],
   indexes: [{ properties: ['company', 'customerExternalId'] }],
 });
 export type IInvoiceRecord = InferEntity<typeof InvoiceRecord>;
@@ -85,6 +97,7 @@ export const CustomerContact = defineEntity({
   properties: {
     id: p.bigint('string').primary(),
     company: () => p.manyToOne(Company).deleteRule('cascade').ref(),
+    environment: p.enum(serviceTitanEnvironments),
     externalId: p.string().length(32),
     customerExternalId: p.string().length(32),
     type: p.string().length(16),
@@ -93,7 +106,12 @@ export const CustomerContact = defineEntity({
     sourceModifiedOn: p.datetime(),
     lastSyncedAt: p.datetime().defaultRaw('now()'),
   },
-  uniques: [{ properties: ['company', 'externalId'], name: 'servicetitan_customer_contacts_source_unique' }],
+  uniques: [
+    {
+      properties: ['company', 'environment', 'externalId'],
+      name: 'servicetitan_customer_contacts_source_unique',
+    },
+  ],
   indexes: [{ properties: ['company', 'customerExternalId'] }],
 });
 export type ICustomerContact = InferEntity<typeof CustomerContact>;

@@ -16,7 +16,7 @@ export const syncRunStatuses = [
 ] as const;
 export type SyncRunStatus = (typeof syncRunStatuses)[number];
 
-/** `incremental`, `full`, or a date window over the list endpoints. */
+/** `incremental`, `full`, or a date window (a backfill: the export feed read from its start). */
 export type SyncMode = 'incremental' | 'full' | { from: string; to: string };
 
 export interface StreamCounts {

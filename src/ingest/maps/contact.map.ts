@@ -38,6 +38,7 @@ export function mapContact(record: CustomerContactRecord, context: MapContext): 
     const type = contactTypeOf(source.type);
     return {
       companyId: context.companyId,
+      environment: context.environment,
       externalId,
       customerExternalId,
       type,

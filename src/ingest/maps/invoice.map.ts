@@ -28,6 +28,7 @@ export function mapInvoice(record: InvoiceRecord, context: MapContext): MapResul
     const items = mapItems(source.items);
     return {
       companyId: context.companyId,
+      environment: context.environment,
       software: SOFTWARE,
       externalId,
       active: source.active !== false,

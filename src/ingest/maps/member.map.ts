@@ -32,6 +32,7 @@ export function mapCustomer(record: CustomerRecord, context: MapContext): MapRes
     const address = objectOf(source.address);
     return {
       companyId: context.companyId,
+      environment: context.environment,
       software: SOFTWARE,
       externalId,
       active: source.active !== false,

@@ -1,13 +1,20 @@
 /**
  * The rows the record maps produce: what a file upload of ServiceTitan reports would give, one
- * row per source record, keyed (companyId, software, externalId). The batch upsert and the tables
- * are written against these types.
+ * row per source record, keyed (companyId, environment, software, externalId). The batch upsert
+ * and the tables are written against these types.
  */
 
 export const SOFTWARE = 'ServiceTitan' as const;
 
+/**
+ * The ServiceTitan environment a row came from. A company may connect an Integration (test) and a
+ * Production tenant whose record ids overlap, so every row is keyed by it too.
+ */
+export type RowEnvironment = 'integration' | 'production';
+
 interface CommonRow {
   companyId: number;
+  environment: RowEnvironment;
   software: typeof SOFTWARE;
   /** The ServiceTitan id as a string. */
   externalId: string;
@@ -47,6 +54,7 @@ export type ContactType = 'Email' | 'Phone' | 'MobilePhone' | 'Fax' | 'Other';
 /** The customer contacts feed; members' email/phone are derived from these rows in SQL. */
 export interface ContactRow {
   companyId: number;
+  environment: RowEnvironment;
   externalId: string;
   customerExternalId: string;
   /** Unknown types → 'Other'. */
@@ -94,4 +102,5 @@ export type MapResult<R> = { ok: true; row: R } | { ok: false; externalId: strin
 
 export interface MapContext {
   companyId: number;
+  environment: RowEnvironment;
 }

@@ -3,12 +3,14 @@ import type { Pool } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Company } from '../../../src/db/entities/index.js';
 import type { MemberRow } from '../../../src/ingest/maps/types.js';
-import { upsertMembers } from '../../../src/ingest/upsert.js';
+import { customersSyncStream } from '../../../src/ingest/streams/index.js';
+import { upsertRows } from '../../../src/ingest/upsert.js';
 import { connectTestOrm, truncateAll } from '../../support/integration.js';
 
 function member(companyId: number, id: string, modified: string, extra: Partial<MemberRow> = {}): MemberRow {
   return {
     companyId,
+    environment: 'production',
     software: 'ServiceTitan',
     externalId: id,
     active: true,
@@ -54,7 +56,7 @@ describe('the COPY + merge upsert', () => {
     const client = await pool.connect();
     try {
       await client.query('begin');
-      const n = await upsertMembers(client, rows, null as unknown as number);
+      const n = await upsertRows(client, customersSyncStream.target, rows, null);
       await client.query('commit');
       return n;
     } finally {

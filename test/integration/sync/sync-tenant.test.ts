@@ -111,7 +111,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
     ]);
   });
 
-  it('when a date-window backfill runs, then the list endpoints deliver exactly the records modified in the window', async () => {
+  it('when a date-window backfill runs, then exactly the records modified in the window are stored', async () => {
     const t = tenant(TENANT);
     const { companyId, credentialId } = await createCompanyWithCredential(h.orm, t);
     const all = truth(TENANT, 'invoices');

@@ -15,7 +15,7 @@ import {
   invoiceSchema,
 } from '../../../src/servicetitan/streams/index.js';
 
-export const COMPANY = { companyId: 42 };
+export const COMPANY = { companyId: 42, environment: 'production' } as const;
 
 export function fixtureData(name: string): unknown[] {
   const url = new URL(`../../fixtures/servicetitan/${name}`, import.meta.url);

@@ -20,6 +20,7 @@ describe('mapContact', () => {
         ok: true,
         row: {
           companyId: 42,
+          environment: 'production',
           externalId: '30000001',
           customerExternalId: '10000001',
           type: 'MobilePhone',
@@ -32,6 +33,7 @@ describe('mapContact', () => {
         ok: true,
         row: {
           companyId: 42,
+          environment: 'production',
           externalId: '30000002',
           customerExternalId: '10000001',
           type: 'Email',

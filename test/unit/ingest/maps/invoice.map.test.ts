@@ -29,6 +29,7 @@ describe('mapInvoice', () => {
       ok: true,
       row: {
         companyId: 42,
+        environment: 'production',
         software: 'ServiceTitan',
         externalId: '50000001',
         active: true,

@@ -16,6 +16,7 @@ describe('mapCustomer', () => {
       ok: true,
       row: {
         companyId: 42,
+        environment: 'production',
         software: 'ServiceTitan',
         externalId: '10000001',
         active: true,
