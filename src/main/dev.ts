@@ -4,6 +4,7 @@ import { createSecretBox } from '../crypto/secret-box.js';
 import { migrateUp } from '../db/migrate.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
+import { ensureRetentionSchedule } from '../retention/schedule.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
@@ -67,6 +68,12 @@ async function main() {
       activities,
     });
     stops.push(() => worker.stop());
+    await ensureRetentionSchedule({
+      temporal: temporal.client,
+      taskQueue: config.temporal.taskQueue,
+      policy: config.retention,
+      logger,
+    });
 
     const secrets = createSecretBox(keys);
     const schedules = createScheduleService({

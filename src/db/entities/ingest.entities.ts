@@ -45,6 +45,8 @@ export const MemberRecord = defineEntity({
     mergedToExternalId: p.string().length(32).nullable(),
   },
   uniques: [{ properties: ['company', 'software', 'externalId'], name: 'members_stream_source_unique' }],
+  // Deleting a run sets its rows' sync_run_id to null: without this, one table scan per run.
+  indexes: [{ properties: ['syncRun'] }],
 });
 export type IMemberRecord = InferEntity<typeof MemberRecord>;
 
@@ -71,7 +73,7 @@ export const InvoiceRecord = defineEntity({
     items: p.json<unknown[]>(),
   },
   uniques: [{ properties: ['company', 'software', 'externalId'], name: 'invoices_stream_source_unique' }],
-  indexes: [{ properties: ['company', 'customerExternalId'] }],
+  indexes: [{ properties: ['company', 'customerExternalId'] }, { properties: ['syncRun'] }],
 });
 export type IInvoiceRecord = InferEntity<typeof InvoiceRecord>;
 
@@ -111,7 +113,7 @@ export const SkippedRecord = defineEntity({
     raw: p.json<unknown>().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
   },
-  indexes: [{ properties: ['syncRun'] }],
+  indexes: [{ properties: ['syncRun'] }, { properties: ['createdAt'] }],
 });
 export type ISkippedRecord = InferEntity<typeof SkippedRecord>;
 
