@@ -30,9 +30,11 @@ export async function ensureRetentionSchedule(deps: {
   taskQueue: string;
   policy: RetentionPolicy;
   logger: Logger;
+  /** Tests use their own, beside a shared Temporal. */
+  ids?: { scheduleId: string; workflowId: string };
 }): Promise<'created' | 'updated' | 'unchanged'> {
   const { temporal, taskQueue, policy } = deps;
-  const ids = retentionIds();
+  const ids = deps.ids ?? retentionIds();
   const fingerprint = createHash('sha256')
     .update(JSON.stringify({ policy, taskQueue, spec }))
     .digest('hex')
