@@ -17,8 +17,6 @@ const unfinished = `('pending', 'running', 'paused')`;
 /** Counted before the cascade removes them (runs take their skipped records along). */
 const countsSql = `select
   (select count(*) from servicetitan_credentials where company_id = ?) as credentials,
-  (select count(*) from sync_schedules s join servicetitan_credentials c on c.id = s.credential_id
-    where c.company_id = ?) as schedules,
   (select count(*) from servicetitan_sync_runs r join servicetitan_credentials c on c.id = r.credential_id
     where c.company_id = ?) as runs,
   (select count(*) from skipped_records k join servicetitan_sync_runs r on r.id = k.sync_run_id
@@ -129,7 +127,7 @@ export function createCompanyService(deps: { schedules?: ScheduleService | undef
         );
         const late = (await running(em))[0];
         if (late) throw refuse(late);
-        const [c] = await conn.execute<Record<string, string>[]>(countsSql, [id, id, id, id, id], 'all', tx);
+        const [c] = await conn.execute<Record<string, string>[]>(countsSql, [id, id, id, id], 'all', tx);
         const del = async (table: string) =>
           (
             await conn.execute<{ affectedRows: number }>(
@@ -147,7 +145,7 @@ export function createCompanyService(deps: { schedules?: ScheduleService | undef
         await conn.execute('delete from companies where id = ?', [id], 'run', tx);
         return {
           credentials: Number(c?.credentials ?? 0),
-          schedules: Number(c?.schedules ?? 0),
+          schedules: scheduled.length,
           runs: Number(c?.runs ?? 0),
           skippedRecords: Number(c?.skipped_records ?? 0),
           members,
