@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger.js';
 
-/** Days to keep each kind of old data; 0 keeps it forever. */
+/** Days to keep each kind of old data; 0 keeps it forever (defaults and settings: src/config.ts). */
 export interface RetentionPolicy {
   /** Skipped records keep their reason; only the raw payload (personal data) goes. */
   skippedRawDays: number;
@@ -18,13 +18,6 @@ export interface RetentionReport {
   outboxDeleted: number;
   runsDeleted: number;
 }
-
-export const defaultRetentionPolicy: RetentionPolicy = {
-  skippedRawDays: 30,
-  auditDays: 365,
-  outboxDays: 30,
-  runsDays: 365,
-};
 
 /**
  * Statements that each touch at most one batch (`limit ?`): short transactions, so pruning a
