@@ -29,15 +29,16 @@ for (const [name, entry] of Object.entries(summary)) {
   folders.set(folder, sum);
 }
 
+const print = (line) => process.stdout.write(`${line}\n`);
 const pct = (covered, total) => (total === 0 ? '100.0' : ((100 * covered) / total).toFixed(1));
 const width = Math.max(...[...folders.keys()].map((k) => k.length), 'total'.length);
-console.log(`\nLine coverage per folder (${file})`);
+print(`\nLine coverage per folder (${file})`);
 for (const [folder, s] of [...folders].sort(([a], [b]) => a.localeCompare(b))) {
-  console.log(
+  print(
     `  ${folder.padEnd(width)}  ${pct(s.covered, s.total).padStart(5)} %  (${s.covered}/${s.total} lines, ${s.files} files)`,
   );
 }
 const t = summary.total.lines;
-console.log(
+print(
   `  ${'total'.padEnd(width)}  ${pct(t.covered, t.total).padStart(5)} %  (${t.covered}/${t.total} lines)`,
 );
