@@ -29,7 +29,8 @@ for (const [name, entry] of Object.entries(summary)) {
   folders.set(folder, sum);
 }
 
-const print = (line) => process.stdout.write(`${line}\n`);
+const lines = [];
+const print = (line) => lines.push(line);
 const pct = (covered, total) => (total === 0 ? '100.0' : ((100 * covered) / total).toFixed(1));
 const width = Math.max(...[...folders.keys()].map((k) => k.length), 'total'.length);
 print(`\nLine coverage per folder (${file})`);
@@ -42,3 +43,4 @@ const t = summary.total.lines;
 print(
   `  ${'total'.padEnd(width)}  ${pct(t.covered, t.total).padStart(5)} %  (${t.covered}/${t.total} lines)`,
 );
+process.stdout.write(`${lines.join('\n')}\n`);
