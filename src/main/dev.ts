@@ -68,12 +68,13 @@ async function main() {
       activities,
     });
     stops.push(() => worker.stop());
+    // Retention is housekeeping: a failure to set it up is logged, never stops the product.
     await ensureRetentionSchedule({
       temporal: temporal.client,
       taskQueue: config.temporal.taskQueue,
       policy: config.retention,
       logger,
-    });
+    }).catch((error: unknown) => logger.error({ err: error }, 'retention schedule could not be ensured'));
 
     const secrets = createSecretBox(keys);
     const schedules = createScheduleService({
