@@ -106,8 +106,9 @@ export function createCompanyService(deps: { schedules?: ScheduleService | undef
       const early = (await running(ctx.em))[0];
       if (early) throw refuse(early);
 
-      // Schedules first, so that none fires a run while the rows go; a failure later leaves
-      // the company in place for a retry, and reconcile would restore nothing of it.
+      // Schedules first, so that none fires a run while the rows go. Should a sync start in
+      // between (or the transaction fail), the company keeps its data without its schedules,
+      // which were going anyway: repeating the request finishes the job.
       const scheduled = await ctx.em.getConnection().execute<{ credential_id: number }[]>(
         `select s.credential_id from sync_schedules s
              join servicetitan_credentials c on c.id = s.credential_id where c.company_id = ?`,
