@@ -4,6 +4,16 @@ export default defineConfig({
   test: {
     pool: 'forks',
     reporters: ['default'],
+    // Off unless asked for (--coverage, npm run test:coverage); scripts/coverage-summary.mjs
+    // prints it per folder of src/.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['json-summary', 'text-summary'],
+      reportsDirectory: 'coverage',
+      // CI prints the figure even when a test failed.
+      reportOnFailure: true,
+    },
     projects: [
       {
         extends: true,

@@ -13,6 +13,9 @@ const optionalString = z
 
 const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
 
+/** Days to keep something; 0 keeps it forever. */
+const retentionDays = (fallback: number) => z.coerce.number().int().min(0).max(36_500).default(fallback);
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** `v2:<base64>,v1:<base64>`: the first key encrypts, any decrypts. Each key must be 32 bytes. */
@@ -72,6 +75,10 @@ export const configSchema = z.object({
   SERVICETITAN_INTEGRATION_API_URL: url('https://api-integration.servicetitan.io'),
   SERVICETITAN_PRODUCTION_AUTH_URL: url('https://auth.servicetitan.io'),
   SERVICETITAN_PRODUCTION_API_URL: url('https://api.servicetitan.io'),
+  RETENTION_SKIPPED_RAW_DAYS: retentionDays(30),
+  RETENTION_AUDIT_DAYS: retentionDays(365),
+  RETENTION_OUTBOX_DAYS: retentionDays(30),
+  RETENTION_RUNS_DAYS: retentionDays(365),
 });
 
 type Env = z.infer<typeof configSchema>;
@@ -98,6 +105,13 @@ export interface Config {
     readonly appKey: string | undefined;
     readonly integration: { readonly authUrl: string; readonly apiUrl: string };
     readonly production: { readonly authUrl: string; readonly apiUrl: string };
+  };
+  /** How long old data is kept (days, 0 = forever); applied daily by the retention schedule. */
+  readonly retention: {
+    readonly skippedRawDays: number;
+    readonly auditDays: number;
+    readonly outboxDays: number;
+    readonly runsDays: number;
   };
 }
 
@@ -146,6 +160,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         authUrl: trimSlash(e.SERVICETITAN_PRODUCTION_AUTH_URL),
         apiUrl: trimSlash(e.SERVICETITAN_PRODUCTION_API_URL),
       },
+    },
+    retention: {
+      skippedRawDays: e.RETENTION_SKIPPED_RAW_DAYS,
+      auditDays: e.RETENTION_AUDIT_DAYS,
+      outboxDays: e.RETENTION_OUTBOX_DAYS,
+      runsDays: e.RETENTION_RUNS_DAYS,
     },
   });
 }

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
 import type { ServiceTitanClient } from '../servicetitan/index.js';
+import { createRetentionActivities } from './retention.activities.js';
 import { createSyncRunActivities } from './sync-runs.activities.js';
 import { createSyncStreamActivities } from './sync-stream.activities.js';
 
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSyncRunActivities(deps),
     ...createSyncStreamActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

@@ -66,7 +66,12 @@ export function createAdminRoutes(deps: AdminApiOptions) {
         }),
       ),
       ...scheduleRoutes(createScheduleRoutesService({ schedules: deps.schedules })),
-      ...adminRoutes({ dashboard: createDashboardService({ schedules: deps.schedules }), tokens, audit }),
+      ...adminRoutes({
+        // Next run times only where schedules are configured, as every other schedule answer.
+        dashboard: createDashboardService({ schedules: deps.schedules ? temporal.schedule : undefined }),
+        tokens,
+        audit,
+      }),
     ],
   };
 }

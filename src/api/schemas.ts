@@ -74,6 +74,27 @@ export const companyView = z
   })
   .meta({ id: 'Company' });
 export const companyPage = pageOf(companyView);
+export const companyDeleteQuery = z.strictObject({
+  /** The company's name or id, repeated: a deletion cannot be undone. */
+  confirm: z.string().trim().min(1).max(200).optional(),
+});
+export const companyDeletedView = z
+  .object({
+    id: z.int(),
+    name: z.string(),
+    deleted: z.object({
+      credentials: z.int(),
+      schedules: z.int(),
+      runs: z.int(),
+      skippedRecords: z.int(),
+      members: z.int(),
+      invoices: z.int(),
+      contacts: z.int(),
+      outboxEvents: z.int(),
+      tokens: z.int(),
+    }),
+  })
+  .meta({ id: 'CompanyDeleted' });
 
 // Credentials ---------------------------------------------------------------------------------
 const tenantId = z

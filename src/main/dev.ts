@@ -4,6 +4,7 @@ import { createSecretBox } from '../crypto/secret-box.js';
 import { migrateUp } from '../db/migrate.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
+import { ensureRetentionSchedule } from '../retention/schedule.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
@@ -67,6 +68,13 @@ async function main() {
       activities,
     });
     stops.push(() => worker.stop());
+    // Retention is housekeeping: a failure to set it up is logged, never stops the product.
+    await ensureRetentionSchedule({
+      temporal: temporal.client,
+      taskQueue: config.temporal.taskQueue,
+      policy: config.retention,
+      logger,
+    }).catch((error: unknown) => logger.error({ err: error }, 'retention schedule could not be ensured'));
 
     const secrets = createSecretBox(keys);
     const schedules = createScheduleService({

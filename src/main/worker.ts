@@ -1,6 +1,8 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
+import { ensureRetentionSchedule } from '../retention/schedule.js';
+import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
 import { createActivityDeps } from './activity-deps.js';
 import { resolveEncryptionKeys } from './encryption-keys.js';
@@ -31,6 +33,17 @@ async function main() {
     activities,
   });
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  // Every worker makes the retention schedule match its policy (idempotent); a failure here
+  // is logged, not fatal: syncs do not depend on it.
+  const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
+  await ensureRetentionSchedule({
+    temporal: temporal.client,
+    taskQueue: config.temporal.taskQueue,
+    policy: config.retention,
+    logger,
+  })
+    .catch((error: unknown) => logger.error({ err: error }, 'retention schedule could not be ensured'))
+    .finally(() => temporal.close());
   onShutdownSignal(logger, async () => {
     await worker.stop();
     activities.close();

@@ -1,2 +1,3 @@
+export { retentionWorkflow } from './retention.workflow.js';
 export { scheduledSyncWorkflow } from './scheduled-sync.workflow.js';
 export { syncTenantWorkflow } from './sync-tenant.workflow.js';

@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       apiUrl: 'https://api.servicetitan.io',
     });
     expect(Object.isFrozen(config.serviceTitan)).toBe(true);
+    expect(config.retention).toEqual({ skippedRawDays: 30, auditDays: 365, outboxDays: 30, runsDays: 365 });
   });
 
   it('when values are given, then they are parsed and trailing slashes dropped', () => {
@@ -29,12 +30,15 @@ describe('loadConfig', () => {
       PORT: '8080',
       ENCRYPTION_KEYS: `v2:${key32},v1:${key32}`,
       SERVICETITAN_INTEGRATION_API_URL: 'http://127.0.0.1:4010/',
+      RETENTION_AUDIT_DAYS: '730',
+      RETENTION_SKIPPED_RAW_DAYS: '0',
     });
     expect(config.database.url).toBe('postgresql://u:p@db:5432/app');
     expect(config.temporal.address).toBe('temporal:7233');
     expect(config.api.port).toBe(8080);
     expect(config.encryptionKeys?.map((k) => k.version)).toEqual(['v2', 'v1']);
     expect(config.serviceTitan.integration.apiUrl).toBe('http://127.0.0.1:4010');
+    expect(config.retention).toMatchObject({ auditDays: 730, skippedRawDays: 0 });
   });
 
   it.each([
@@ -49,6 +53,8 @@ describe('loadConfig', () => {
     ['SERVICETITAN_PRODUCTION_AUTH_URL', { SERVICETITAN_PRODUCTION_AUTH_URL: 'not a url' }],
     ['SANDBOX_PORT', { SANDBOX_PORT: '-1' }],
     ['TEMPORAL_UI_URL', { TEMPORAL_UI_URL: 'ftp://ui' }],
+    ['RETENTION_RUNS_DAYS', { RETENTION_RUNS_DAYS: '-1' }],
+    ['RETENTION_AUDIT_DAYS', { RETENTION_AUDIT_DAYS: 'a year' }],
   ])('when %s is invalid, then start-up fails naming it', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`\\b${variable}:`));

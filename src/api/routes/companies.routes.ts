@@ -1,6 +1,8 @@
 import { route } from '../route.js';
 import {
   companyCreateSchema,
+  companyDeletedView,
+  companyDeleteQuery,
   companyListQuery,
   companyPage,
   companyPatchSchema,
@@ -58,6 +60,19 @@ export function companyRoutes(companies: ReturnType<typeof createCompanyService>
       response: companyView,
       audit: { action: 'company.update', target: 'company' },
       handler: ({ params, body }, ctx) => companies.update(ctx, params.id, body),
+    }),
+    route({
+      method: 'delete',
+      path: '/companies/:id',
+      tag,
+      summary: 'Delete a company and all its data',
+      access: 'admin',
+      params: idParams,
+      query: companyDeleteQuery,
+      status: 200,
+      response: companyDeletedView,
+      audit: { action: 'company.delete', target: 'company' },
+      handler: ({ params, query }, ctx) => companies.remove(ctx, params.id, query.confirm),
     }),
   ];
 }

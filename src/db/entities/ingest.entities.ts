@@ -52,6 +52,8 @@ export const MemberRecord = defineEntity({
       name: 'members_stream_source_unique',
     },
   ],
+  // Deleting a run sets its rows' sync_run_id to null: without this, one table scan per run.
+  indexes: [{ properties: ['syncRun'] }],
 });
 export type IMemberRecord = InferEntity<typeof MemberRecord>;
 
@@ -83,7 +85,7 @@ export const InvoiceRecord = defineEntity({
       name: 'invoices_stream_source_unique',
     },
   ],
-  indexes: [{ properties: ['company', 'customerExternalId'] }],
+  indexes: [{ properties: ['company', 'customerExternalId'] }, { properties: ['syncRun'] }],
 });
 export type IInvoiceRecord = InferEntity<typeof InvoiceRecord>;
 
@@ -129,7 +131,7 @@ export const SkippedRecord = defineEntity({
     raw: p.json<unknown>().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
   },
-  indexes: [{ properties: ['syncRun'] }],
+  indexes: [{ properties: ['syncRun'] }, { properties: ['createdAt'] }],
 });
 export type ISkippedRecord = InferEntity<typeof SkippedRecord>;
 

@@ -95,6 +95,13 @@ const endpoints: Endpoint[] = [
   { method: 'get', path: () => '/api/audit', access: 'admin', global: true },
   { method: 'delete', path: (t) => `/api/credentials/${t.credentialId}/schedule`, access: 'operate' },
   { method: 'delete', path: (t) => `/api/credentials/${t.credentialId}`, access: 'admin' },
+  // Last: it removes the company the others address.
+  {
+    method: 'delete',
+    path: (t) => `/api/companies/${t.companyId}?confirm=${t.companyId}`,
+    access: 'admin',
+    unrestricted: true,
+  },
 ];
 
 const roles = ['admin', 'operator', 'viewer'] as const;

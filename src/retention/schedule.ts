@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import {
+  type Client,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+} from '@temporalio/client';
+import type { Logger } from '../logger.js';
+import { retentionWorkflow } from '../workflows/index.js';
+import type { RetentionPolicy } from './index.js';
+
+/**
+ * The retention schedule's and its workflows' ids, in this one place so that they can be scoped
+ * (by installation) like the sync ids. Not under the sync schedules' prefix: their reconcile
+ * deletes strays there.
+ */
+export function retentionIds(): { scheduleId: string; workflowId: string } {
+  return { scheduleId: 'stsync-retention', workflowId: 'stsync-retention' };
+}
+
+/** Daily in the quiet hours (UTC), jittered so that deployments sharing a database spread out. */
+const spec = { calendars: [{ hour: 2, minute: 30 }], jitter: '30 minutes' };
+
+/**
+ * Creates the retention schedule, or updates it when the policy or task queue changed; any
+ * number of processes may call it at start (a concurrent creation counts as done).
+ */
+export async function ensureRetentionSchedule(deps: {
+  temporal: Client;
+  taskQueue: string;
+  policy: RetentionPolicy;
+  logger: Logger;
+  /** Tests use their own, beside a shared Temporal. */
+  ids?: { scheduleId: string; workflowId: string };
+}): Promise<'created' | 'updated' | 'unchanged'> {
+  const { temporal, taskQueue, policy } = deps;
+  const ids = deps.ids ?? retentionIds();
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify({ policy, taskQueue, spec }))
+    .digest('hex')
+    .slice(0, 16);
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: retentionWorkflow,
+    args: [policy] as [RetentionPolicy],
+    taskQueue,
+    workflowId: ids.workflowId,
+    memo: { retentionFingerprint: fingerprint },
+  };
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' };
+  const handle = temporal.schedule.getHandle(ids.scheduleId);
+  let outcome: 'created' | 'updated' | 'unchanged' = 'unchanged';
+  try {
+    const existing = await handle.describe();
+    if (
+      existing.action.type !== 'startWorkflow' ||
+      existing.action.memo?.retentionFingerprint !== fingerprint
+    ) {
+      await handle.update((previous) => ({ ...previous, spec, action, policies }));
+      outcome = 'updated';
+    }
+  } catch (error) {
+    if (!(error instanceof ScheduleNotFoundError)) throw error;
+    try {
+      await temporal.schedule.create({ scheduleId: ids.scheduleId, spec, action, policies });
+      outcome = 'created';
+    } catch (raced) {
+      if (!(raced instanceof ScheduleAlreadyRunning)) throw raced;
+    }
+  }
+  deps.logger.info({ scheduleId: ids.scheduleId, policy, outcome }, 'retention schedule ensured');
+  return outcome;
+}
