@@ -80,6 +80,7 @@ async function main() {
         orm,
         temporal: temporal.client,
         logger,
+        trustProxy: config.api.trustProxy,
         api: {
           secrets,
           serviceTitan: { ...serviceTitan, logger },
