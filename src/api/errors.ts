@@ -23,6 +23,7 @@ export const statusByCode: Readonly<Record<string, number>> = {
   rate_limited: 429,
   encryption_not_configured: 503,
   not_configured: 503,
+  audit_unavailable: 503,
   // Database errors (src/db/errors.ts): messages without values, so they may be answered.
   database_conflict: 409,
   database_invalid_value: 400,
