@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -51,6 +52,42 @@ const encryptionKeys = z
     return keys;
   });
 
+/**
+ * Express's `trust proxy`: which hops in X-Forwarded-For to believe when taking the client's
+ * address (the failed-login throttle counts per address). `false` = the socket's peer, `true` =
+ * any (only behind a proxy that overwrites the header), a number = that many hops, otherwise a
+ * comma-separated list of addresses, CIDR ranges or `loopback`/`linklocal`/`uniquelocal`.
+ */
+export type TrustProxy = boolean | number | readonly string[];
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((raw, ctx): TrustProxy => {
+    const lower = raw.toLowerCase();
+    if (lower === 'true') return true;
+    if (lower === 'false') return false;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    const entries = raw
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    for (const entry of entries) {
+      const [address, bits, extra] = entry.split('/');
+      const named = ['loopback', 'linklocal', 'uniquelocal'].includes(entry);
+      const version = isIP(address ?? '');
+      const maxBits = version === 6 ? 128 : 32;
+      const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+      if (!named && (version === 0 || !validBits || extra !== undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${entry}" is not an address, a CIDR range, loopback, linklocal or uniquelocal (or use true, false, or a number of hops)`,
+        });
+        return z.NEVER;
+      }
+    }
+    return entries;
+  });
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z
@@ -65,6 +102,7 @@ export const configSchema = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TASK_QUEUE: z.string().min(1).default('servicetitan-sync'),
   HOST: z.string().min(1).default('127.0.0.1'),
+  TRUST_PROXY: trustProxy.default(['loopback']),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(logLevels).default('info'),
@@ -98,7 +136,12 @@ export interface Config {
     /** Where a deployment's Temporal Web UI is, for links to runs (the embedded one is known). */
     readonly uiUrl: string | undefined;
   };
-  readonly api: { readonly host: string; readonly port: number; readonly adminToken: string | undefined };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    readonly adminToken: string | undefined;
+    readonly trustProxy: TrustProxy;
+  };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly encryptionKeys: readonly { readonly version: string; readonly key: Buffer }[] | undefined;
   readonly serviceTitan: {
@@ -147,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
       uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
     },
-    api: { host: e.HOST, port: e.PORT, adminToken: e.ADMIN_TOKEN },
+    api: { host: e.HOST, port: e.PORT, adminToken: e.ADMIN_TOKEN, trustProxy: e.TRUST_PROXY },
     logLevel: e.LOG_LEVEL,
     encryptionKeys: e.ENCRYPTION_KEYS,
     serviceTitan: {

@@ -4,6 +4,7 @@ import { SyncRun } from '../db/entities/index.js';
 import { deriveMemberContacts } from '../ingest/upsert.js';
 import { createSyncRun } from '../sync/sync-runs.js';
 import type { SyncStreamName, SyncTenantResult } from '../workflows/definitions.js';
+import { toActivityFailure } from './failures.js';
 import type { ActivityDeps } from './index.js';
 
 export interface FinishSyncRunInput {
@@ -14,29 +15,43 @@ export interface FinishSyncRunInput {
 }
 
 /** The run row's lifecycle, so progress and outcome are visible from the database too. */
-export function createSyncRunActivities({ orm }: ActivityDeps) {
+export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
   const em = (): EntityManager => orm.em.fork() as EntityManager;
+  const log = logger.child({ activities: 'sync-runs' });
+
+  /** Runs an activity body; a database error leaves it only as a value-free failure. */
+  const safely = async <T>(body: () => Promise<T>): Promise<T> => {
+    try {
+      return await body();
+    } catch (error) {
+      throw toActivityFailure(error, log);
+    }
+  };
 
   return {
     async markSyncRunStarted(syncRunId: number): Promise<void> {
       const { workflowExecution } = Context.current().info;
-      await em().nativeUpdate(
-        SyncRun,
-        { id: syncRunId },
-        {
-          status: 'running',
-          startedAt: new Date(),
-          workflowId: workflowExecution?.workflowId ?? null,
-          runId: workflowExecution?.runId ?? null,
-        },
+      await safely(() =>
+        em().nativeUpdate(
+          SyncRun,
+          { id: syncRunId },
+          {
+            status: 'running',
+            startedAt: new Date(),
+            workflowId: workflowExecution?.workflowId ?? null,
+            runId: workflowExecution?.runId ?? null,
+          },
+        ),
       );
     },
 
     async markSyncRunPaused(syncRunId: number, paused: boolean): Promise<void> {
-      await em().nativeUpdate(
-        SyncRun,
-        { id: syncRunId, status: { $in: ['running', 'paused'] } },
-        { status: paused ? 'paused' : 'running' },
+      await safely(() =>
+        em().nativeUpdate(
+          SyncRun,
+          { id: syncRunId, status: { $in: ['running', 'paused'] } },
+          { status: paused ? 'paused' : 'running' },
+        ),
       );
     },
 
@@ -46,38 +61,40 @@ export function createSyncRunActivities({ orm }: ActivityDeps) {
      * follows ingest, all in one transaction.
      */
     async finishSyncRun(input: FinishSyncRunInput): Promise<void> {
-      await em().transactional(async (tem) => {
-        const run = await tem.findOneOrFail(SyncRun, input.syncRunId, { populate: ['credential'] });
-        if (run.finishedAt) return; // a retried finish: already done
-        const companyId = run.credential.company.id;
-        const environment = run.credential.environment;
-        if (run.startedAt) {
-          await deriveMemberContacts(tem, { companyId, environment }, run.id, run.startedAt);
-        }
-        run.status = input.status;
-        run.error = input.error;
-        run.warnings = input.warnings;
-        run.finishedAt = new Date();
-        await tem.flush();
-        await tem.getConnection().execute(
-          `insert into outbox_events (type, company_id, payload) values ('company_data.updated', ?, ?::jsonb)`,
-          [
-            companyId,
-            JSON.stringify({
-              syncRunId: run.id,
-              credentialId: run.credential.id,
-              // Downstream takes one environment's rows (production alone, say) by this field.
-              environment,
-              tenantId: run.credential.tenantId,
-              status: run.status,
-              counts: run.counts,
-              finishedAt: run.finishedAt.toISOString(),
-            }),
-          ],
-          'run',
-          tem.getTransactionContext(),
-        );
-      });
+      await safely(() =>
+        em().transactional(async (tem) => {
+          const run = await tem.findOneOrFail(SyncRun, input.syncRunId, { populate: ['credential'] });
+          if (run.finishedAt) return; // a retried finish: already done
+          const companyId = run.credential.company.id;
+          const environment = run.credential.environment;
+          if (run.startedAt) {
+            await deriveMemberContacts(tem, { companyId, environment }, run.id, run.startedAt);
+          }
+          run.status = input.status;
+          run.error = input.error;
+          run.warnings = input.warnings;
+          run.finishedAt = new Date();
+          await tem.flush();
+          await tem.getConnection().execute(
+            `insert into outbox_events (type, company_id, payload) values ('company_data.updated', ?, ?::jsonb)`,
+            [
+              companyId,
+              JSON.stringify({
+                syncRunId: run.id,
+                credentialId: run.credential.id,
+                // Downstream takes one environment's rows (production alone, say) by this field.
+                environment,
+                tenantId: run.credential.tenantId,
+                status: run.status,
+                counts: run.counts,
+                finishedAt: run.finishedAt.toISOString(),
+              }),
+            ],
+            'run',
+            tem.getTransactionContext(),
+          );
+        }),
+      );
     },
 
     /**
@@ -87,14 +104,16 @@ export function createSyncRunActivities({ orm }: ActivityDeps) {
     async createScheduledSyncRun(
       credentialId: number,
     ): Promise<{ syncRunId: number; streams: SyncStreamName[] } | null> {
-      return createSyncRun(em(), { credentialId, trigger: 'schedule', mode: 'incremental' });
+      return safely(() => createSyncRun(em(), { credentialId, trigger: 'schedule', mode: 'incremental' }));
     },
 
     async markSyncRunSkipped(syncRunId: number, reason: string): Promise<void> {
-      await em().nativeUpdate(
-        SyncRun,
-        { id: syncRunId },
-        { status: 'skipped', error: reason, finishedAt: new Date() },
+      await safely(() =>
+        em().nativeUpdate(
+          SyncRun,
+          { id: syncRunId },
+          { status: 'skipped', error: reason, finishedAt: new Date() },
+        ),
       );
     },
   };

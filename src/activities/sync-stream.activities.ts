@@ -16,6 +16,7 @@ import {
 } from '../servicetitan/index.js';
 import { loadCredential } from '../sync/credentials.js';
 import type { SyncStreamName } from '../workflows/definitions.js';
+import { toActivityFailure } from './failures.js';
 import type { ActivityDeps } from './index.js';
 
 /** A record's modifiedOn in ms, NaN when it has none. */
@@ -288,7 +289,8 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             ...(delay ? { nextRetryDelay: delay } : {}),
           });
         }
-        throw error;
+        // A PostgreSQL error can quote a record's value: only a coded, value-free failure leaves.
+        throw toActivityFailure(error, log);
       } finally {
         clearInterval(beat);
       }

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import express from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import type { TrustProxy } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type AdminApiOptions, createAdminApi } from './admin-api.js';
@@ -16,12 +17,15 @@ export interface AppDeps {
   logger: Logger;
   /** The admin API under /api; without it /api answers 503. */
   api?: AdminApiOptions;
+  /** Express's `trust proxy` (TRUST_PROXY): whose X-Forwarded-For gives the client's address. Default loopback. */
+  trustProxy?: TrustProxy;
 }
 
 export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  const trust = deps.trustProxy ?? ['loopback'];
+  app.set('trust proxy', Array.isArray(trust) ? [...trust] : trust);
   app.use(helmet());
   app.use(
     pinoHttp({

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { z } from 'zod';
+import { DatabaseError, toSafeDatabaseError } from '../db/errors.js';
 import { AppError } from '../errors.js';
 
 /** The one table from error codes to HTTP statuses. Codes not listed are answered 500. */
@@ -22,6 +23,12 @@ export const statusByCode: Readonly<Record<string, number>> = {
   rate_limited: 429,
   encryption_not_configured: 503,
   not_configured: 503,
+  audit_unavailable: 503,
+  // Database errors (src/db/errors.ts): messages without values, so they may be answered.
+  database_conflict: 409,
+  database_invalid_value: 400,
+  database_busy: 503,
+  database_unavailable: 503,
 };
 
 /** Body-parser's error types, as our codes. */
@@ -84,6 +91,18 @@ export function createErrorHandler(): ErrorRequestHandler {
         message: error.message,
         ...(error.details ? { details: error.details } : {}),
       });
+      return;
+    }
+    const database = toSafeDatabaseError(error, req.log);
+    if (database instanceof DatabaseError) {
+      // Logged (redacted) by toSafeDatabaseError; never `err: error`, whose detail quotes values.
+      const status = statusByCode[database.code];
+      if (status === undefined) {
+        res.status(500).json({ error: 'internal', message: 'Internal error', requestId: String(req.id) });
+        return;
+      }
+      if (status === 503) res.setHeader('retry-after', '5');
+      res.status(status).json({ error: database.code, message: database.message, details: database.details });
       return;
     }
     const parserCode = typeof error?.type === 'string' ? parserCodes[error.type] : undefined;

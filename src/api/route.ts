@@ -3,6 +3,7 @@ import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { AuditLog } from '../audit/index.js';
 import { type Access, allows, type Principal } from '../auth/index.js';
+import { toSafeDatabaseError } from '../db/errors.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { validationError } from './errors.js';
@@ -37,8 +38,15 @@ interface RouteBase<P, Q, B> {
   params?: P;
   query?: Q;
   body?: B;
-  /** Audited routes write one audit row per attempt that passed validation. */
-  audit?: { action: string; target: string };
+  /**
+   * Audited routes write one audit row per attempt that passed validation. The handler's
+   * database changes (through `ctx.em`) and the success row commit in one transaction, so a
+   * change is never left applied without its row. `atomic: false` is for handlers that act
+   * outside that transaction (Temporal workflows, signals, schedules): their effect cannot be
+   * rolled back, and rows they write must be visible to a workflow before the request ends; a
+   * failed audit write there is logged and the answer stays the handler's.
+   */
+  audit?: { action: string; target: string; atomic?: boolean };
 }
 
 export interface JsonRoute<P, Q, B> extends RouteBase<P, Q, B> {
@@ -80,6 +88,23 @@ function parse(schema: Schema | undefined, value: unknown, where: string): unkno
   return result.data;
 }
 
+/** The audit write's failure as a code; a database error's text is logged redacted, never raw. */
+function auditErrorCode(error: unknown, log: Logger): string {
+  const safe = toSafeDatabaseError(error, log);
+  if (safe instanceof AppError) return safe.code;
+  log.error({ err: safe }, 'audit write failed');
+  return 'internal';
+}
+
+/** The change was rolled back with its audit row: nothing happened, so trying again is safe. */
+function auditUnavailable(error: unknown, log: Logger): AppError {
+  return new AppError(
+    'audit_unavailable',
+    'Nothing was changed: the audit record of this change could not be written. Try again later.',
+    { cause: auditErrorCode(error, log) },
+  );
+}
+
 function outcomeOf(error: unknown): 'denied' | 'failed' {
   return error instanceof AppError && (error.code === 'forbidden' || error.code === 'not_found')
     ? 'denied'
@@ -97,10 +122,11 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: M
       const record = async (
         outcome: 'success' | 'denied' | 'failed',
         extra: Record<string, unknown> = {},
+        em: EntityManager = ctx.em.fork(),
       ) => {
         if (!def.audit) return;
         const rawId = req.params.id;
-        await deps.audit.record(ctx.em.fork(), {
+        await deps.audit.record(em, {
           actor: ctx.principal,
           action: def.audit.action,
           targetType: def.audit.target,
@@ -134,22 +160,49 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: M
           await record('success');
           return;
         }
-        const result = await def.handler(input, ctx);
-        if (deps.validateResponses) {
-          const checked = def.response.safeParse(result);
-          if (!checked.success)
-            throw new Error(
-              `Response of ${def.method.toUpperCase()} ${def.path} does not match its schema: ${checked.error.message}`,
-            );
+        const handle = async (em: EntityManager) => {
+          const result = await def.handler(input, { ...ctx, em });
+          if (deps.validateResponses) {
+            const checked = def.response.safeParse(result);
+            if (!checked.success)
+              throw new Error(
+                `Response of ${def.method.toUpperCase()} ${def.path} does not match its schema: ${checked.error.message}`,
+              );
+          }
+          if (ctx.audit.targetId == null && result && typeof result === 'object' && 'id' in result)
+            ctx.audit.targetId = result.id as string | number;
+          return result;
+        };
+        let result: unknown;
+        if (def.audit && def.audit.atomic !== false) {
+          result = await ctx.em.transactional(async (tem) => {
+            const value = await handle(tem);
+            await record('success', {}, tem).catch((auditError: unknown) => {
+              throw auditUnavailable(auditError, ctx.log);
+            });
+            return value;
+          });
+        } else {
+          result = await handle(ctx.em);
+          await record('success').catch((auditError: unknown) =>
+            // The effect (a workflow started, a signal sent) stands; answering 500 would only
+            // invite a duplicate. The missing row must be noticed: logged at error level.
+            ctx.log.error(
+              {
+                code: auditErrorCode(auditError, ctx.log),
+                action: def.audit?.action,
+                target: ctx.audit.targetId,
+              },
+              'audit write failed after a change that cannot be undone',
+            ),
+          );
         }
-        if (ctx.audit.targetId == null && result && typeof result === 'object' && 'id' in result)
-          ctx.audit.targetId = result.id as string | number;
-        await record('success');
         if (def.status === 204) res.status(204).end();
         else res.status(def.status).json(result);
       } catch (error) {
         await record(outcomeOf(error), { error: error instanceof AppError ? error.code : 'internal' }).catch(
-          (auditError) => ctx.log.error({ err: auditError }, 'audit write failed'),
+          (auditError: unknown) =>
+            ctx.log.error({ code: auditErrorCode(auditError, ctx.log) }, 'audit write failed'),
         );
         throw error;
       }

@@ -230,7 +230,10 @@ export const skippedView = z
     stream: z.string(),
     externalId: z.string().nullable(),
     reason: z.string(),
+    /** The record as ServiceTitan sent it; null for viewers (personal data). */
     raw: z.unknown(),
+    /** True when a payload exists but the caller's role may not see it (viewers). */
+    rawWithheld: z.boolean(),
     createdAt: dateTime,
   })
   .meta({ id: 'SkippedRecord' });

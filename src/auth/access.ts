@@ -15,6 +15,14 @@ export function allows(principal: Principal, access: Access): boolean {
   return granted[principal.role].includes(access);
 }
 
+/**
+ * Whether the caller may see records' raw payloads (customers' names, phones, emails, addresses).
+ * Viewers watch runs and their problems; the people who fix data (operators, admins) see the data.
+ */
+export function mayReadPersonalData(principal: Principal): boolean {
+  return principal.role === 'operator' || principal.role === 'admin';
+}
+
 export function requireAccess(principal: Principal, access: Access): void {
   if (!allows(principal, access))
     throw new AppError('forbidden', `A ${principal.role} token may not do this (needs ${access}).`);

@@ -1,4 +1,11 @@
-export { type Access, allows, assertVisible, requireAccess, requireUnrestricted } from './access.js';
+export {
+  type Access,
+  allows,
+  assertVisible,
+  mayReadPersonalData,
+  requireAccess,
+  requireUnrestricted,
+} from './access.js';
 export { createFailureLimiter, type FailureLimiter } from './failure-limiter.js';
 export {
   createTokenService,

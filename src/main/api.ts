@@ -21,6 +21,7 @@ async function main() {
       orm,
       temporal: temporal.client,
       logger,
+      trustProxy: config.api.trustProxy,
       api: {
         ...(config.encryptionKeys?.length ? { secrets: createSecretBox(config.encryptionKeys) } : {}),
         ...(config.serviceTitan.appKey

@@ -88,6 +88,7 @@ async function main() {
         orm,
         temporal: temporal.client,
         logger,
+        trustProxy: config.api.trustProxy,
         api: {
           secrets,
           serviceTitan: { ...serviceTitan, logger },

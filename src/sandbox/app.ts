@@ -74,6 +74,7 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
       clientSecret: t.clientSecret ?? defaultClientSecret(t.tenantId),
       environment: t.environment ?? 'integration',
       approved: t.approved ?? true,
+      unapprovedStatus: t.unapprovedStatus ?? 403,
       licensed: { crm: t.licensed?.crm ?? true, accounting: t.licensed?.accounting ?? true },
     };
     const data = createTenantData({
@@ -298,12 +299,9 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
     const limit = limiter.take(`${appKey}:${tenantId}`);
     if (!limit.allowed) return send429(res, rateLimitRetryAfter, limit.retryAfterMs / 1000);
     if (!tenant.info.approved) {
-      return forbidden(
-        res,
-        'AppNotApproved',
-        `The application is not approved by tenant ${tenantId}. A tenant administrator must approve it in Settings > Integrations > API Application Access.`,
-        { tenantId },
-      );
+      const title = `The application is not approved by tenant ${tenantId}. A tenant administrator must approve it in Settings > Integrations > API Application Access.`;
+      if (tenant.info.unapprovedStatus === 401) return unauthorized(res, 'AppNotApproved', title);
+      return forbidden(res, 'AppNotApproved', title, { tenantId });
     }
     if ((module === 'crm' || module === 'accounting') && !tenant.info.licensed[module]) {
       const label = module === 'crm' ? 'CRM' : 'Accounting';

@@ -20,6 +20,11 @@ export interface SandboxTenantOptions {
   invoices?: number;
   /** Default true. */
   approved?: boolean;
+  /**
+   * How API calls of an unapproved tenant are refused (extension): 403 (default) or 401, both of
+   * which ServiceTitan is known to answer (API-NOTES).
+   */
+  unapprovedStatus?: 401 | 403;
   /** Default both true. */
   licensed?: { crm?: boolean; accounting?: boolean };
   /** Existing records re-modified per tick, per stream. Default ≈ 0.2 % of the stream, 1..200. */
@@ -90,6 +95,7 @@ export interface SandboxTenantInfo {
   clientSecret: string;
   environment: SandboxEnvironment;
   approved: boolean;
+  unapprovedStatus: 401 | 403;
   licensed: { crm: boolean; accounting: boolean };
 }
 

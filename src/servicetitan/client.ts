@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { createOidcTokenFetcher } from './auth.js';
 import { defaultBackoff } from './backoff.js';
 import { type ConnectionTestResult, runConnectionTest } from './connection-test.js';
-import { ServiceTitanConfigError } from './errors.js';
+import { InvalidAppKey, ServiceTitanConfigError } from './errors.js';
 import { createHttpExecutor, type TenantContext } from './http.js';
 import { type ListPaginationOptions, type PageFetcher, paginateExport, paginateList } from './paginate.js';
 import { createRateLimiterRegistry } from './rate-limiter.js';
@@ -67,8 +67,8 @@ function definitionOf<S extends StreamName>(stream: S): StreamDefinition<z.ZodTy
 }
 
 export function createServiceTitanClient(opts: ServiceTitanClientOptions): ServiceTitanClient {
-  if (!opts.appKey)
-    throw new ServiceTitanConfigError('The ServiceTitan app key (ST-App-Key) is not configured.');
+  // A blank key would be sent as an empty header, which the API reads as a missing one.
+  if (!opts.appKey?.trim()) throw new InvalidAppKey(true, { where: 'configuration' });
   const bases = Object.fromEntries(
     environments.map((env) => {
       const endpoints = opts.environments[env];

@@ -1,5 +1,6 @@
 import {
   AppNotApproved,
+  InvalidAppKey,
   InvalidCredentials,
   isAbortError,
   ModuleNotLicensed,
@@ -31,7 +32,9 @@ export interface ConnectionProbe {
 /**
  * Gets a token, then reads one record of every stream, and turns what happened into a status.
  * Approval is per application, so as soon as one stream reads fine, a 403 elsewhere is a module
- * the tenant has not licensed, whatever its body says.
+ * the tenant has not licensed, whatever its body says. A refused app key is reported as
+ * `invalid_credentials` (the app key is one of the three credentials of a request) with a message
+ * naming SERVICETITAN_APP_KEY, since the client ID / secret are then not at fault.
  */
 export async function runConnectionTest(
   probe: ConnectionProbe,
@@ -99,6 +102,12 @@ export async function runConnectionTest(
     return { status: 'connected', streams, message: parts.join(' '), errors };
   }
 
+  // Nothing read. A refused app key or credential is the cause whatever else failed, and says
+  // exactly what to fix; only then does a 401/403 mean "not approved yet".
+  const refused = outcomes.find(
+    (o) => o.error instanceof InvalidAppKey || o.error instanceof InvalidCredentials,
+  )?.error as ServiceTitanError | undefined;
+  if (refused) return { status: 'invalid_credentials', streams, message: refused.message, errors };
   const forbidden = outcomes.every(
     (o) => o.error instanceof AppNotApproved || o.error instanceof ModuleNotLicensed,
   );

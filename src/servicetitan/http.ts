@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import { describeNetworkError } from './auth.js';
 import { type BackoffOptions, defaultBackoff, nextDelay, sleep } from './backoff.js';
 import { RateLimited, type ServiceTitanError, ServiceTitanUnavailable } from './errors.js';
-import { classifyApiResponse } from './problem-details.js';
+import { classifyApiResponse, refreshMayHelp } from './problem-details.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenCache } from './token-cache.js';
 import type { TenantCredential } from './types.js';
@@ -65,7 +65,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
     signal: AbortSignal | undefined,
   ): Promise<
     | { ok: true; body: unknown }
-    | { ok: false; unauthorized: true; bodyText: string }
+    | { ok: false; unauthorized: true; error: ServiceTitanError }
     | { ok: false; error: ServiceTitanError }
   > {
     const timeout = AbortSignal.timeout(options.timeoutMs);
@@ -109,7 +109,15 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
         ),
       };
     }
-    if (response.status === 401) return { ok: false, unauthorized: true, bodyText };
+    if (response.status === 401) {
+      // The body is what tells a bad app key, another tenant's token, a stale token and an
+      // unapproved app apart: classify it now, while we still have it.
+      return {
+        ok: false,
+        unauthorized: true,
+        error: classifyApiResponse({ status: 401, headers: response.headers, bodyText, path, module }),
+      };
+    }
     if (response.status >= 200 && response.status < 300) {
       try {
         return { ok: true, body: JSON.parse(bodyText) };
@@ -158,20 +166,17 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
         if (outcome.ok) return outcome.body;
 
         if ('unauthorized' in outcome) {
-          if (!refreshedAfter401) {
+          if (!refreshedAfter401 && refreshMayHelp(outcome.error)) {
             // The token expired early or was revoked: fetch a new one and retry with it at once.
             refreshedAfter401 = true;
             rejectedToken = token;
-            options.logger?.info({ tenantId: ctx.cred.tenantId, path }, 'servicetitan 401; refreshing token');
+            options.logger?.info(
+              { tenantId: ctx.cred.tenantId, path, code: outcome.error.code },
+              'servicetitan 401; refreshing token',
+            );
             continue;
           }
-          throw classifyApiResponse({
-            status: 401,
-            headers: new Headers(),
-            bodyText: undefined,
-            path,
-            module,
-          });
+          throw outcome.error;
         }
 
         const error = outcome.error;

@@ -10,6 +10,8 @@ export type { ConnectionStatus, ConnectionTestResult, StreamAccess } from './con
 export {
   AppNotApproved,
   BadRequest,
+  CredentialForAnotherTenant,
+  InvalidAppKey,
   InvalidCredentials,
   isAbortError,
   isRetryable,
@@ -22,6 +24,7 @@ export {
   ServiceTitanConfigError,
   ServiceTitanError,
   ServiceTitanUnavailable,
+  TokenRejected,
   type UnavailableReason,
 } from './errors.js';
 export { parseRetryAfter } from './retry-after.js';

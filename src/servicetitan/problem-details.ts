@@ -1,13 +1,14 @@
 import {
   AppNotApproved,
   BadRequest,
-  InvalidCredentials,
+  CredentialForAnotherTenant,
+  InvalidAppKey,
   ModuleNotLicensed,
   NotFound,
   RateLimited,
-  ServiceTitanConfigError,
   type ServiceTitanError,
   ServiceTitanUnavailable,
+  TokenRejected,
 } from './errors.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -100,7 +101,7 @@ export function classifyApiResponse(input: {
     );
   }
   if (status === 403) return classifyForbidden(problem, bodyText, module);
-  if (status === 401) return classifyUnauthorized(problem, path);
+  if (status === 401) return classifyUnauthorized(problem, bodyText, headers, path);
   if (status === 404) return new NotFound(path, { status, title: problem?.title, traceId: problem?.traceId });
   const summary = [problem?.title, problem?.detail, formatValidationErrors(problem?.errors)]
     .filter(Boolean)
@@ -112,23 +113,55 @@ export function classifyApiResponse(input: {
 }
 
 /**
- * Only reached after a freshly issued token was refused too. A bad app key is our configuration;
- * a token "not valid for tenant" means the client id belongs to another tenant; anything else is
- * what an unapproved app looks like (ServiceTitan issues tokens before approval, API-NOTES).
+ * A 401 says which of our three credentials failed; its body tells them apart (ServiceTitan does
+ * not specify 401 bodies, so we match the reason/title words gateways use):
+ * - the app key (ST-App-Key): our configuration → InvalidAppKey;
+ * - a token "not valid for tenant": the client id belongs to another tenant → CredentialForAnotherTenant;
+ * - an expired/revoked/invalid token → TokenRejected (the caller refreshes once before believing it);
+ * - anything else is what an unapproved app looks like (ServiceTitan issues tokens before
+ *   approval, API-NOTES) → AppNotApproved, `evidence: 'status_401'` when the body said nothing.
  */
-function classifyUnauthorized(problem: ProblemDetails | undefined, path: string): ServiceTitanError {
-  const text = [problem?.reason, problem?.title, problem?.detail, problem?.message].filter(Boolean).join(' ');
-  const details = { status: 401, path, title: problem?.title, reason: problem?.reason };
-  if (/app[- ]?key|InvalidAppKey|MissingAppKey/i.test(text)) {
-    return new ServiceTitanConfigError(
-      'ServiceTitan refused our application key (ST-App-Key): check SERVICETITAN_APP_KEY.',
+function classifyUnauthorized(
+  problem: ProblemDetails | undefined,
+  bodyText: string | undefined,
+  headers: Headers,
+  path: string,
+): ServiceTitanError {
+  const text = problem
+    ? [problem.reason, problem.title, problem.detail, problem.message].filter(Boolean).join(' ')
+    : (bodyText ?? '').slice(0, 2000);
+  const details = {
+    status: 401,
+    path,
+    title: problem?.title,
+    reason: problem?.reason,
+    traceId: problem?.traceId,
+  };
+  if (/app[- ]?key/i.test(text)) {
+    return new InvalidAppKey(
+      /missing|no app|not (been )?(sent|provided|supplied)|required/i.test(text),
       details,
     );
   }
-  if (/TenantMismatch|not valid for tenant/i.test(text)) {
-    return new InvalidCredentials({ ...details, hint: 'client id belongs to another tenant' });
+  if (/TenantMismatch|not valid for (the )?tenant|another tenant|tenant mismatch/i.test(text)) {
+    return new CredentialForAnotherTenant(/\/tenant\/(\d+)(\/|$)/.exec(path)?.[1], details);
+  }
+  if (notApprovedWords.test(text)) return new AppNotApproved({ ...details, evidence: 'body' });
+  const challenge = headers.get('www-authenticate') ?? '';
+  if (/token/i.test(text) || /invalid_token/i.test(challenge)) {
+    const reason = /expired/i.test(text) ? 'expired' : /revoked/i.test(text) ? 'revoked' : 'invalid';
+    return new TokenRejected(reason, details);
   }
   return new AppNotApproved({ ...details, evidence: 'status_401' });
+}
+
+/**
+ * Whether a 401 may be a stale token that a fresh one cures: a refused token, or a body that says
+ * nothing. A bad app key, another tenant's token or an explicit "not approved" will not change.
+ */
+export function refreshMayHelp(error: ServiceTitanError): boolean {
+  if (error instanceof TokenRejected) return true;
+  return error instanceof AppNotApproved && error.details?.evidence === 'status_401';
 }
 
 function formatValidationErrors(errors: Record<string, unknown> | undefined): string | undefined {

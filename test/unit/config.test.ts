@@ -55,9 +55,22 @@ describe('loadConfig', () => {
     ['TEMPORAL_UI_URL', { TEMPORAL_UI_URL: 'ftp://ui' }],
     ['RETENTION_RUNS_DAYS', { RETENTION_RUNS_DAYS: '-1' }],
     ['RETENTION_AUDIT_DAYS', { RETENTION_AUDIT_DAYS: 'a year' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'my-proxy.internal' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/40' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'loopback, 300.1.1.1' }],
   ])('when %s is invalid, then start-up fails naming it', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`\\b${variable}:`));
+  });
+
+  it.each([
+    [undefined, ['loopback']],
+    ['false', false],
+    ['true', true],
+    ['2', 2],
+    ['loopback, 10.0.0.0/8,fd00::/8', ['loopback', '10.0.0.0/8', 'fd00::/8']],
+  ])('when TRUST_PROXY is %s, then trust proxy is %j', (raw, expected) => {
+    expect(loadConfig(raw === undefined ? {} : { TRUST_PROXY: raw }).api.trustProxy).toEqual(expected);
   });
 
   it('when variables are empty, as copied from .env.example, then they count as unset', () => {

@@ -29,7 +29,7 @@ export function scheduleRoutes(schedules: ReturnType<typeof createScheduleRoutes
       body: scheduleBodySchema,
       status: 200,
       response: scheduleView,
-      audit: { action: 'schedule.put', target },
+      audit: { action: 'schedule.put', target, atomic: false },
       handler: ({ params, body }, ctx) => schedules.put(ctx, params.id, body),
     }),
     route({
@@ -41,7 +41,7 @@ export function scheduleRoutes(schedules: ReturnType<typeof createScheduleRoutes
       params: idParams,
       status: 204,
       response: z.undefined(),
-      audit: { action: 'schedule.delete', target },
+      audit: { action: 'schedule.delete', target, atomic: false },
       handler: ({ params }, ctx) => schedules.remove(ctx, params.id),
     }),
     route({
@@ -53,7 +53,7 @@ export function scheduleRoutes(schedules: ReturnType<typeof createScheduleRoutes
       params: idParams,
       status: 200,
       response: scheduleView,
-      audit: { action: 'schedule.pause', target },
+      audit: { action: 'schedule.pause', target, atomic: false },
       handler: ({ params }, ctx) => schedules.pause(ctx, params.id),
     }),
     route({
@@ -65,7 +65,7 @@ export function scheduleRoutes(schedules: ReturnType<typeof createScheduleRoutes
       params: idParams,
       status: 200,
       response: scheduleView,
-      audit: { action: 'schedule.unpause', target },
+      audit: { action: 'schedule.unpause', target, atomic: false },
       handler: ({ params }, ctx) => schedules.unpause(ctx, params.id),
     }),
   ];

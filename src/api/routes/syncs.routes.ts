@@ -23,7 +23,7 @@ export function syncRoutes(syncs: ReturnType<typeof createSyncService>) {
       params: idParams,
       status: 200,
       response: syncRunView,
-      audit: { action: `sync.${action}`, target: 'sync_run' },
+      audit: { action: `sync.${action}`, target: 'sync_run', atomic: false },
       handler: ({ params }, ctx) => syncs[action](ctx, params.id),
     });
   return [
@@ -37,7 +37,7 @@ export function syncRoutes(syncs: ReturnType<typeof createSyncService>) {
       body: syncStartSchema,
       status: 202,
       response: syncRunView,
-      audit: { action: 'sync.start', target: 'sync_run' },
+      audit: { action: 'sync.start', target: 'sync_run', atomic: false },
       handler: ({ params, body }, ctx) => syncs.start(ctx, params.id, body),
     }),
     route({

@@ -2,6 +2,7 @@ import type { FilterQuery } from '@mikro-orm/postgresql';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Response } from 'express';
 import type { z } from 'zod';
+import { mayReadPersonalData } from '../../auth/index.js';
 import { type ISyncRun, SkippedRecord, SyncRun, type SyncRunStatus } from '../../db/entities/index.js';
 import { AppError } from '../../errors.js';
 import { startSync } from '../../sync/start-sync.js';
@@ -154,8 +155,10 @@ export function createSyncService(deps: SyncServiceDeps) {
     resume: (ctx: RouteContext, id: number) => signal(ctx, id, 'resume'),
     cancel: (ctx: RouteContext, id: number) => signal(ctx, id, 'cancel'),
 
+    /** Reasons for every role; the raw payloads (personal data) only for operators and admins. */
     async skipped(ctx: RouteContext, id: number, query: z.output<typeof skippedQuery>) {
       await visibleRun(ctx, id);
+      const withPayloads = mayReadPersonalData(ctx.principal);
       const [rows, total] = await ctx.em.findAndCount(
         SkippedRecord,
         { syncRun: id },
@@ -167,7 +170,8 @@ export function createSyncService(deps: SyncServiceDeps) {
           stream: r.stream,
           externalId: r.externalId ?? null,
           reason: r.reason,
-          raw: r.raw ?? null,
+          raw: withPayloads ? (r.raw ?? null) : null,
+          rawWithheld: !withPayloads && r.raw != null,
           createdAt: r.createdAt.toISOString(),
         })),
         page: query.page,

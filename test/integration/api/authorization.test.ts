@@ -233,16 +233,33 @@ describe('authorisation', () => {
     expect(basic.status).toBe(401);
   });
 
-  it('when an address keeps failing authentication, then it gets 429 with Retry-After while others are unaffected', async () => {
+  it('when an address keeps failing authentication, then its bad tokens get 429 with Retry-After while others are unaffected', async () => {
     for (let i = 0; i < 5; i++)
       expect((await h.call('get', '/api/dashboard', { token: 'stsk_wrong', ip: '10.7.7.7' })).status).toBe(
         401,
       );
-    const blocked = await h.call('get', '/api/dashboard', { ip: '10.7.7.7' });
+    const blocked = await h.call('get', '/api/dashboard', { token: 'stsk_wrong', ip: '10.7.7.7' });
     expect(blocked.status).toBe(429);
     expect(blocked.body.error).toBe('rate_limited');
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await h.call('get', '/api/dashboard', { ip: '10.7.7.8' })).status).toBe(200);
+    expect((await h.call('get', '/api/dashboard', { token: null, ip: '10.7.7.7' })).status).toBe(429);
+    expect((await h.call('get', '/api/dashboard', { token: 'stsk_wrong', ip: '10.7.7.8' })).status).toBe(401);
+  });
+
+  it('when 25 bad requests come from one address (clients behind one proxy), then a valid token from it still works', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++)
+      statuses.push(
+        (await h.call('get', '/api/dashboard', { token: `stsk_wrong${i}`, ip: '10.6.6.6' })).status,
+      );
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(new Set(statuses.slice(5))).toEqual(new Set([429]));
+
+    expect((await h.call('get', '/api/dashboard', { ip: '10.6.6.6' })).status).toBe(200);
+    const viewer = await h.token('viewer');
+    expect((await h.call('get', '/api/companies', { token: viewer, ip: '10.6.6.6' })).status).toBe(200);
+    // ... and the address stays throttled for bad tokens.
+    expect((await h.call('get', '/api/dashboard', { token: 'stsk_wrong', ip: '10.6.6.6' })).status).toBe(429);
   });
 
   it('when changes are made and credentials read or tested, then each leaves an audit row (without secrets) that GET /api/audit filters and pages', async () => {
@@ -286,5 +303,23 @@ describe('authorisation', () => {
     const rows = await h.orm.em.fork().getConnection().execute('select * from audit_events');
     const dump = JSON.stringify(rows);
     for (const secret of h.watched) expect(dump.includes(secret)).toBe(false);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  let h: ApiHarness | undefined;
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('when proxies are not trusted, then X-Forwarded-For cannot spread failures over made-up addresses', async () => {
+    h = await startApiHarness({ trustProxy: false, api: { authFailures: { max: 3, windowMs: 60_000 } } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++)
+      statuses.push(
+        (await h.call('get', '/api/dashboard', { token: 'stsk_wrong', ip: `10.5.5.${i}` })).status,
+      );
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect((await h.call('get', '/api/dashboard', { ip: '10.5.5.9' })).status).toBe(200);
   });
 });

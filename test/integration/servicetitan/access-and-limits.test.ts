@@ -1,9 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AppNotApproved,
+  CredentialForAnotherTenant,
+  InvalidAppKey,
   InvalidCredentials,
   isRetryable,
   ModuleNotLicensed,
+  type TenantApi,
+  TokenRejected,
 } from '../../../src/servicetitan/index.js';
 import { drain, expectExactly, groundTruthIds, type Harness, startHarness, TENANT } from './harness.js';
 
@@ -71,6 +75,97 @@ describe('access problems are typed errors with an actionable status', () => {
     await h.sandbox.close();
     const result = await h.tenant.testConnection();
     expect(result.status).toBe('unreachable');
+  });
+});
+
+describe('every 401 says which credential is wrong', () => {
+  const probeStatus = async (tenant: TenantApi) => {
+    const result = await tenant.testConnection();
+    return { status: result.status, message: result.message };
+  };
+
+  it('when the app key is wrong, then InvalidAppKey naming SERVICETITAN_APP_KEY, without a token refresh', async () => {
+    h = await startHarness({}, { appKey: 'not-the-app-key' });
+    const err = await drain(h.tenant.exportPages('customers')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidAppKey);
+    expect(err).toMatchObject({ code: 'servicetitan_invalid_app_key', missing: false, retryable: false });
+    expect((err as Error).message).toContain('ST-App-Key');
+    expect((err as Error).message).toContain('SERVICETITAN_APP_KEY');
+    expect(h.sandbox.stats().tokenRequests).toBe(1);
+
+    const result = await probeStatus(h.tenant);
+    expect(result.status).toBe('invalid_credentials');
+    expect(result.message).toContain('SERVICETITAN_APP_KEY');
+  });
+
+  it('when a proxy strips the ST-App-Key header, then InvalidAppKey says it is missing', async () => {
+    const stripAppKey: typeof fetch = (input, init) => {
+      const headers = new Headers(init?.headers);
+      headers.delete('st-app-key');
+      return fetch(input, { ...init, headers });
+    };
+    h = await startHarness({}, { fetch: stripAppKey });
+    const err = await drain(h.tenant.exportPages('customers')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidAppKey);
+    expect(err).toMatchObject({ code: 'servicetitan_invalid_app_key', missing: true });
+    expect((await probeStatus(h.tenant)).status).toBe('invalid_credentials');
+  });
+
+  it('when the client id belongs to another tenant, then invalid credentials for this tenant', async () => {
+    const OTHER = TENANT + 1;
+    h = await startHarness({
+      tenants: [
+        { tenantId: TENANT, customers: 10, invoices: 10 },
+        { tenantId: OTHER, customers: 10, invoices: 10 },
+      ],
+    });
+    const other = h.sandbox.tenants.find((t) => t.tenantId === OTHER)!;
+    const mixed = h.client.tenant({ ...h.cred, clientId: other.clientId, clientSecret: other.clientSecret });
+    const err = await drain(mixed.exportPages('customers')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CredentialForAnotherTenant);
+    expect(err).toBeInstanceOf(InvalidCredentials);
+    expect(err).toMatchObject({ code: 'servicetitan_tenant_mismatch', tenantId: String(TENANT) });
+    expect((err as Error).message).toContain(`not valid for tenant ${TENANT}`);
+    // A fresh token of the same client would be bound to the same other tenant: no refresh.
+    expect(h.sandbox.stats().tokenRequests).toBe(1);
+
+    const result = await probeStatus(mixed);
+    expect(result.status).toBe('invalid_credentials');
+    expect(result.message).toContain(`tenant ${TENANT}`);
+  });
+
+  it('when a token was revoked, then one refresh and the read completes', async () => {
+    h = await startHarness();
+    await drain(h.tenant.exportPages('invoices'));
+    h.sandbox.revokeTokens(TENANT);
+    expectExactly(
+      (await drain(h.tenant.exportPages('customers'))).ids,
+      groundTruthIds(h.sandbox, TENANT, 'customers'),
+    );
+    expect(h.sandbox.stats().tokenRequests).toBe(2);
+  });
+
+  it('when even a fresh token is refused as expired, then TokenRejected after exactly one refresh', async () => {
+    h = await startHarness({ tokenTtlSeconds: 0 });
+    const err = await drain(h.tenant.exportPages('customers')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenRejected);
+    expect(err).toBeInstanceOf(InvalidCredentials);
+    expect(err).toMatchObject({ code: 'servicetitan_token_rejected', reason: 'expired', retryable: false });
+    expect(h.sandbox.stats().tokenRequests).toBe(2);
+    expect(h.sandbox.stats().requests - h.sandbox.stats().tokenRequests).toBe(2);
+    expect((await probeStatus(h.tenant)).status).toBe('invalid_credentials');
+  });
+
+  it('when the unapproved tenant answers 401, then AppNotApproved and awaiting_approval with where to approve', async () => {
+    h = await startHarness({
+      tenants: [{ tenantId: TENANT, customers: 10, invoices: 10, approved: false, unapprovedStatus: 401 }],
+    });
+    const err = await drain(h.tenant.exportPages('customers')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppNotApproved);
+    expect(err).not.toBeInstanceOf(InvalidCredentials);
+    const result = await probeStatus(h.tenant);
+    expect(result.status).toBe('awaiting_approval');
+    expect(result.message).toContain('Settings > Integrations > API Application Access');
   });
 });
 

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   AppNotApproved,
   BadRequest,
+  CredentialForAnotherTenant,
+  InvalidAppKey,
   InvalidCredentials,
   isRetryable,
   ModuleNotLicensed,
@@ -12,8 +14,9 @@ import {
   ResponseValidation,
   retryAfterMs,
   ServiceTitanUnavailable,
+  TokenRejected,
 } from '../../../src/servicetitan/errors.js';
-import { classifyApiResponse } from '../../../src/servicetitan/problem-details.js';
+import { classifyApiResponse, refreshMayHelp } from '../../../src/servicetitan/problem-details.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/servicetitan/${name}`, import.meta.url), 'utf8');
@@ -181,15 +184,56 @@ describe('classification of the sandbox-style problem bodies', () => {
     expect(err).toBeInstanceOf(ModuleNotLicensed);
   });
 
-  it('persistent 401 naming the app key → configuration error', () => {
-    expect(
-      classify(401, body(401, 'The ST-App-Key header is not a valid application key.', 'InvalidAppKey')).code,
-    ).toBe('servicetitan_config');
+  it('401 naming the app key → InvalidAppKey (our configuration), no refresh', () => {
+    const wrong = classify(
+      401,
+      body(401, 'The ST-App-Key header is not a valid application key.', 'InvalidAppKey'),
+    );
+    expect(wrong).toBeInstanceOf(InvalidAppKey);
+    expect(wrong).toMatchObject({ code: 'servicetitan_invalid_app_key', missing: false });
+    expect(wrong.message).toContain('SERVICETITAN_APP_KEY');
+    expect(refreshMayHelp(wrong)).toBe(false);
+    const missing = classify(401, body(401, 'The ST-App-Key header is missing.', 'MissingAppKey'));
+    expect(missing).toMatchObject({ code: 'servicetitan_invalid_app_key', missing: true });
   });
 
-  it('persistent 401 "not valid for tenant" → InvalidCredentials (client id of another tenant)', () => {
-    expect(
-      classify(401, body(401, 'The access token is not valid for tenant 7.', 'TenantMismatch')),
-    ).toBeInstanceOf(InvalidCredentials);
+  it('401 "not valid for tenant" → CredentialForAnotherTenant, an InvalidCredentials naming the tenant', () => {
+    const err = classify(401, body(401, 'The access token is not valid for tenant 1.', 'TenantMismatch'));
+    expect(err).toBeInstanceOf(CredentialForAnotherTenant);
+    expect(err).toBeInstanceOf(InvalidCredentials);
+    expect(err).toMatchObject({ code: 'servicetitan_tenant_mismatch', tenantId: '1' });
+    expect(err.message).toContain('tenant 1');
+    expect(refreshMayHelp(err)).toBe(false);
+  });
+
+  it.each([
+    ['The access token has expired.', 'TokenExpired', 'expired'],
+    ['The access token has been revoked.', 'TokenRevoked', 'revoked'],
+    ['The access token is invalid.', 'TokenInvalid', 'invalid'],
+  ])('401 "%s" → TokenRejected (%s), which a refresh may cure', (title, reason, expected) => {
+    const err = classify(401, body(401, title, reason));
+    expect(err).toBeInstanceOf(TokenRejected);
+    expect(err).toBeInstanceOf(InvalidCredentials);
+    expect(err).toMatchObject({ code: 'servicetitan_token_rejected', reason: expected });
+    expect(refreshMayHelp(err)).toBe(true);
+  });
+
+  it('401 with an empty body and an invalid_token challenge → TokenRejected', () => {
+    const err = classify(401, '', { 'www-authenticate': 'Bearer error="invalid_token"' });
+    expect(err).toBeInstanceOf(TokenRejected);
+  });
+
+  it('401 saying the app is not approved → AppNotApproved from the body, no refresh', () => {
+    const err = classify(401, body(401, 'The application is not approved by tenant 1.', 'AppNotApproved'));
+    expect(err).toBeInstanceOf(AppNotApproved);
+    expect(err.details).toMatchObject({ evidence: 'body' });
+    expect(refreshMayHelp(err)).toBe(false);
+  });
+
+  it('401 with a body that says nothing → AppNotApproved by default (API-NOTES), after a refresh', () => {
+    const err = classify(401, '');
+    expect(err).toBeInstanceOf(AppNotApproved);
+    expect(err.details).toMatchObject({ evidence: 'status_401' });
+    expect(refreshMayHelp(err)).toBe(true);
   });
 });

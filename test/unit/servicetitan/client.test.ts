@@ -5,6 +5,7 @@ import {
   AppNotApproved,
   BadRequest,
   createServiceTitanClient,
+  InvalidAppKey,
   InvalidCredentials,
   ModuleNotLicensed,
   RateLimited,
@@ -12,6 +13,7 @@ import {
   ServiceTitanConfigError,
   ServiceTitanUnavailable,
   type TenantCredential,
+  TokenRejected,
 } from '../../../src/servicetitan/index.js';
 
 const cred: TenantCredential = {
@@ -158,6 +160,35 @@ describe('ServiceTitan client', () => {
     const client = createServiceTitanClient(options(fake.fetchImpl));
     await expect(ids(client.tenant(cred).exportPages('customers'))).rejects.toBeInstanceOf(AppNotApproved);
     expect(fake.tokenRequests).toHaveLength(2);
+  });
+
+  it('when the API keeps answering 401 "token expired" with fresh tokens, then TokenRejected after one refresh', async () => {
+    const fake = fakeServiceTitan(() =>
+      json(401, { title: 'The access token has expired.', data: { reason: 'TokenExpired' } }),
+    );
+    const client = createServiceTitanClient(options(fake.fetchImpl));
+    await expect(ids(client.tenant(cred).exportPages('customers'))).rejects.toBeInstanceOf(TokenRejected);
+    expect(fake.tokenRequests).toHaveLength(2);
+    expect(fake.log).toHaveLength(2);
+  });
+
+  it('when the API answers 401 for the app key, then InvalidAppKey at once (no token refresh)', async () => {
+    const fake = fakeServiceTitan(() =>
+      json(401, {
+        title: 'The ST-App-Key header is not a valid application key.',
+        data: { reason: 'InvalidAppKey' },
+      }),
+    );
+    const client = createServiceTitanClient(options(fake.fetchImpl));
+    await expect(ids(client.tenant(cred).exportPages('customers'))).rejects.toBeInstanceOf(InvalidAppKey);
+    expect(fake.tokenRequests).toHaveLength(1);
+    expect(fake.log).toHaveLength(1);
+  });
+
+  it('when the app key is blank, then the client refuses to start, naming SERVICETITAN_APP_KEY', () => {
+    expect(() =>
+      createServiceTitanClient(options(fakeServiceTitan(() => json(200, {})).fetchImpl, { appKey: ' ' })),
+    ).toThrow(/SERVICETITAN_APP_KEY/);
   });
 
   it('when the token endpoint says invalid_client, then InvalidCredentials without retrying', async () => {

@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import type { AdminApiOptions } from '../../../../src/api/admin-api.js';
 import { createApp } from '../../../../src/api/app.js';
 import { createTokenService } from '../../../../src/auth/index.js';
+import type { TrustProxy } from '../../../../src/config.js';
 import type { ApiRole } from '../../../../src/db/entities/index.js';
 import { redactedPaths } from '../../../../src/logger.js';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../../../src/sandbox/index.js';
@@ -53,7 +54,12 @@ export interface ApiHarness {
 }
 
 export async function startApiHarness(
-  options: { sandbox?: SandboxOptions; worker?: boolean; api?: Partial<AdminApiOptions> } = {},
+  options: {
+    sandbox?: SandboxOptions;
+    worker?: boolean;
+    api?: Partial<AdminApiOptions>;
+    trustProxy?: TrustProxy;
+  } = {},
 ): Promise<ApiHarness> {
   const logs: string[] = [];
   const bodies: string[] = [];
@@ -83,6 +89,7 @@ export async function startApiHarness(
     orm,
     temporal: temporal.client,
     logger,
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     api: {
       secrets: testSecrets,
       serviceTitan: {
