@@ -28,6 +28,8 @@ export interface AdminApiOptions {
   /** Where connection tests go (the app key and per-environment URLs). */
   serviceTitan?: ServiceTitanClientOptions;
   taskQueue: string;
+  /** This database's installation (src/db/installation.ts); scopes workflow ids. */
+  installationId: string;
   schedules?: ScheduleService;
   /** ADMIN_TOKEN: a bootstrap admin. */
   adminToken?: string | undefined;
@@ -61,6 +63,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
         createSyncService({
           temporal,
           taskQueue: deps.taskQueue,
+          installationId: deps.installationId,
           temporalUi: deps.temporalUi,
           ...(deps.progressPollMs ? { progressPollMs: deps.progressPollMs } : {}),
         }),

@@ -1,13 +1,14 @@
 import { createApp } from '../api/app.js';
 import { loadConfig } from '../config.js';
 import { createSecretBox } from '../crypto/secret-box.js';
+import { readInstallationId } from '../db/installation.js';
 import { migrateUp } from '../db/migrate.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
-import { syncWorkflowId } from '../workflows/definitions.js';
+import { installationTaskQueue, syncWorkflowId } from '../workflows/definitions.js';
 import { createActivityDeps } from './activity-deps.js';
 import { ensureDemoTenant, startDemoSandbox } from './demo.js';
 import { resolveEncryptionKeys } from './encryption-keys.js';
@@ -50,6 +51,8 @@ async function main() {
     stops.push(() => closeOrm(orm));
     const applied = await migrateUp(orm);
     if (applied.length) logger.info({ applied }, 'migrations applied');
+    const installationId = await readInstallationId(orm);
+    const taskQueue = installationTaskQueue(config.temporal.taskQueue, installationId);
 
     const temporal = createTemporalClient({
       address: infra.temporalAddress,
@@ -62,7 +65,7 @@ async function main() {
     const worker = await startWorker({
       address: infra.temporalAddress,
       namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
+      taskQueue,
       logger,
       activities,
     });
@@ -72,7 +75,8 @@ async function main() {
     const schedules = createScheduleService({
       orm,
       temporal: temporal.client,
-      taskQueue: config.temporal.taskQueue,
+      taskQueue,
+      installationId,
       logger,
     });
     const server = await listen(
@@ -83,7 +87,8 @@ async function main() {
         api: {
           secrets,
           serviceTitan: { ...serviceTitan, logger },
-          taskQueue: config.temporal.taskQueue,
+          taskQueue,
+          installationId,
           schedules,
           adminToken: config.api.adminToken,
           temporalUi: infra.temporalUiUrl
@@ -102,7 +107,8 @@ async function main() {
           secrets,
           sandbox,
           temporal: temporal.client,
-          taskQueue: config.temporal.taskQueue,
+          taskQueue,
+          installationId,
           schedules,
           logger,
         })
@@ -120,7 +126,7 @@ async function main() {
       '',
       'servicetitan-sync is running',
       `  API             ${server.url}  (readiness: ${server.url}/readyz)`,
-      `  Temporal        ${infra.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
+      `  Temporal        ${infra.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${taskQueue}`,
       ...(ui ? [`  Temporal Web UI ${ui}`] : []),
       `  PostgreSQL      ${config.database.url ? 'DATABASE_URL' : `${redactPassword(infra.databaseUrl)}  (embedded, data in ${config.dataDir}/postgres)`}`,
       ...(sandbox
@@ -130,7 +136,7 @@ async function main() {
         ? [
             `  Demo sync       run ${demo.syncRunId} of credential ${demo.credentialId} is running` +
               (ui
-                ? `: ${ui}/namespaces/${config.temporal.namespace}/workflows/${syncWorkflowId(demo.credentialId)}`
+                ? `: ${ui}/namespaces/${config.temporal.namespace}/workflows/${syncWorkflowId(installationId, demo.credentialId)}`
                 : ''),
           ]
         : []),

@@ -1,7 +1,9 @@
 import { ConfigError, loadConfig } from '../config.js';
+import { readInstallationId } from '../db/installation.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
 import { startWorker } from '../temporal/worker.js';
+import { installationTaskQueue } from '../workflows/definitions.js';
 import { createActivityDeps } from './activity-deps.js';
 import { resolveEncryptionKeys } from './encryption-keys.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
@@ -17,6 +19,8 @@ async function main() {
     throw new ConfigError('The worker needs SERVICETITAN_APP_KEY (the ServiceTitan application key).');
   const keys = await resolveEncryptionKeys(config, logger);
   const orm = await createOrm({ url: databaseUrl, logger });
+  const installationId = await readInstallationId(orm);
+  const taskQueue = installationTaskQueue(config.temporal.taskQueue, installationId);
   const activities = createActivityDeps({
     orm,
     logger,
@@ -26,11 +30,11 @@ async function main() {
   const worker = await startWorker({
     address: temporalAddress,
     namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
+    taskQueue,
     logger,
     activities,
   });
-  logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  logger.info({ taskQueue, installationId }, 'worker running');
   onShutdownSignal(logger, async () => {
     await worker.stop();
     activities.close();

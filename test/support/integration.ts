@@ -34,6 +34,12 @@ const tables = [
 let fileDatabase: Promise<string> | undefined;
 
 /**
+ * This test file's installation id, written into its database clone: clones of one template
+ * would otherwise share the template's, as a restored backup would.
+ */
+export const testInstallationId = `t${randomUUID().replace(/-/g, '').slice(0, 11)}`;
+
+/**
  * This test file's own database, cloned from the run's migrated one, so files running in
  * parallel never truncate each other's rows. Its ids start at a random offset: workflow ids
  * (sync-credential-<id>) then never collide between files sharing the Temporal server.
@@ -60,6 +66,7 @@ export function testDatabaseUrl(): Promise<string> {
       );
       for (const row of rows)
         await db.query(`alter sequence "${row.name}" start with ${offset} restart with ${offset}`);
+      await db.query('update installation set installation_id = $1', [testInstallationId]);
     } finally {
       await db.end();
     }

@@ -2,6 +2,7 @@ import { Migration20261122001Initial } from './20261122-001-initial.migration.js
 import { Migration20261122002Ingest } from './20261122-002-ingest.migration.js';
 import { Migration20261122003UnboundedSourceText } from './20261122-003-unbounded-source-text.migration.js';
 import { Migration20261122101AdminApi } from './20261122-101-admin-api.migration.js';
+import { Migration20261130401Installation } from './20261130-401-installation.migration.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered from the file system) so they run
@@ -12,4 +13,5 @@ export const migrations = [
   { name: 'Migration20261122002Ingest', class: Migration20261122002Ingest },
   { name: 'Migration20261122101AdminApi', class: Migration20261122101AdminApi },
   { name: 'Migration20261122003UnboundedSourceText', class: Migration20261122003UnboundedSourceText },
+  { name: 'Migration20261130401Installation', class: Migration20261130401Installation },
 ];

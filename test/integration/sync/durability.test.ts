@@ -20,6 +20,7 @@ import {
   connectTestTemporal,
   startTestWorker,
   testDatabaseUrl,
+  testInstallationId,
   testKeys,
   truncateAll,
   uniqueId,
@@ -94,7 +95,12 @@ describe('durable sync runs', () => {
     try {
       const { credentialId } = await createCompanyWithCredential(orm, slow.tenants[0]!);
       const started = await startSync(
-        { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
+        {
+          em: orm.em.fork(),
+          temporal: temporal.client,
+          taskQueue: worker.taskQueue,
+          installationId: testInstallationId,
+        },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
       const handle = temporal.client.workflow.getHandle(started.workflowId);
@@ -150,7 +156,7 @@ describe('durable sync runs', () => {
     const child = await spawnWorker(taskQueue);
     try {
       const started = await startSync(
-        { em: orm.em.fork(), temporal: temporal.client, taskQueue },
+        { em: orm.em.fork(), temporal: temporal.client, taskQueue, installationId: testInstallationId },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
       await waitFor(
@@ -197,7 +203,12 @@ describe('durable sync runs', () => {
       const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
       sandbox.injectFault({ kind: 'slow', delayMs: 60, rate: 1 });
       const started = await startSync(
-        { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
+        {
+          em: orm.em.fork(),
+          temporal: temporal.client,
+          taskQueue: worker.taskQueue,
+          installationId: testInstallationId,
+        },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
       const handle = temporal.client.workflow.getHandle(started.workflowId);
@@ -233,7 +244,12 @@ describe('durable sync runs', () => {
       sandbox.injectFault({ kind: 'server-error', rate: 0.03 });
       sandbox.injectFault({ kind: 'truncated', rate: 0.03 });
       const started = await startSync(
-        { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
+        {
+          em: orm.em.fork(),
+          temporal: temporal.client,
+          taskQueue: worker.taskQueue,
+          installationId: testInstallationId,
+        },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
       const result = await temporal.client.workflow.getHandle(started.workflowId).result();

@@ -15,6 +15,7 @@ import {
   connectTestOrm,
   connectTestTemporal,
   startTestWorker,
+  testInstallationId,
   testKeys,
   testLogger,
   testSecrets,
@@ -78,7 +79,13 @@ export async function startApiHarness(
     ? await startTestWorker(orm, { serviceTitan: { appKey: sandbox.appKey, url: sandbox.url } })
     : undefined;
   const taskQueue = worker?.taskQueue ?? `api-test-${Date.now()}`;
-  const schedules = createScheduleService({ orm, temporal: temporal.client, taskQueue, logger });
+  const schedules = createScheduleService({
+    orm,
+    temporal: temporal.client,
+    taskQueue,
+    installationId: testInstallationId,
+    logger,
+  });
   const app = createApp({
     orm,
     temporal: temporal.client,
@@ -92,6 +99,7 @@ export async function startApiHarness(
         maxAttempts: 2,
       },
       taskQueue,
+      installationId: testInstallationId,
       schedules,
       adminToken: ADMIN_TOKEN,
       temporalUi: { url: 'http://temporal-ui.test:8233', namespace: 'default' },
