@@ -65,6 +65,7 @@ export const configSchema = z.object({
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(logLevels).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   ENCRYPTION_KEYS: encryptionKeys.optional(),
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   SERVICETITAN_APP_KEY: optionalString,
@@ -93,6 +94,8 @@ export interface Config {
   };
   readonly api: { readonly host: string; readonly port: number; readonly adminToken: string | undefined };
   readonly logLevel: Env['LOG_LEVEL'];
+  /** Unset: pretty on a terminal, JSON otherwise (src/logger.ts). */
+  readonly logFormat: Env['LOG_FORMAT'];
   readonly encryptionKeys: readonly { readonly version: string; readonly key: Buffer }[] | undefined;
   readonly serviceTitan: {
     readonly appKey: string | undefined;
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     api: { host: e.HOST, port: e.PORT, adminToken: e.ADMIN_TOKEN },
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     encryptionKeys: e.ENCRYPTION_KEYS,
     serviceTitan: {
       appKey: e.SERVICETITAN_APP_KEY,

@@ -80,6 +80,7 @@ async function withDatabase(
   const logger = createLogger({
     level: config.logLevel === 'info' ? 'warn' : config.logLevel,
     name: 'stsync',
+    format: config.logFormat,
   });
   const infra = await resolveInfrastructure(config, logger, { needTemporal: false, shareRunning: true });
   try {

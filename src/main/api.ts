@@ -14,7 +14,7 @@ import { requireDeployment } from './require-deployment.js';
 /** The admin API alone, against an existing PostgreSQL and Temporal. */
 async function main() {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'stsync-api' });
+  const logger = createLogger({ level: config.logLevel, name: 'stsync-api', format: config.logFormat });
   const { databaseUrl, temporalAddress } = requireDeployment(config, 'API');
   const orm = await createOrm({ url: databaseUrl, logger });
   const installationId = await readInstallationId(orm);

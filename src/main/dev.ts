@@ -24,7 +24,7 @@ import { writeRuntime } from './runtime-file.js';
  */
 async function main() {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const stops: (() => Promise<void>)[] = [];
   const shutdown = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'stop failed'));

@@ -12,7 +12,7 @@ import { requireDeployment } from './require-deployment.js';
 /** A Temporal worker on the task queue; scale by running more of these. */
 async function main() {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'stsync-worker' });
+  const logger = createLogger({ level: config.logLevel, name: 'stsync-worker', format: config.logFormat });
   const { databaseUrl, temporalAddress } = requireDeployment(config, 'worker');
   const appKey = config.serviceTitan.appKey;
   if (!appKey)
