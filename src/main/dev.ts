@@ -25,18 +25,26 @@ import { writeRuntime } from './runtime-file.js';
 async function main() {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const stops: (() => Promise<void>)[] = [];
+  // Stopped newest first: the API, then the worker (it drains against a live Temporal and
+  // database), and Temporal and PostgreSQL last. They run in process groups of their own, so
+  // the terminal's Ctrl-C reaches this process alone (src/infra/process-group.ts).
+  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const onStop = (name: string, stop: () => Promise<void>) => stops.push({ name, stop });
   const shutdown = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'stop failed'));
+    for (const { name, stop } of stops.reverse()) {
+      const started = Date.now();
+      await stop().catch((err) => logger.error({ err, component: name }, 'stop failed'));
+      logger.debug({ component: name, ms: Date.now() - started }, 'stopped');
+    }
   };
   onShutdownSignal(logger, shutdown);
   try {
     const keys = await resolveEncryptionKeys(config, logger);
     const infra = await resolveInfrastructure(config, logger);
-    stops.push(() => infra.stop());
+    onStop('infrastructure', () => infra.stop());
 
     const sandbox = config.serviceTitan.appKey ? undefined : await startDemoSandbox(config.sandboxPort);
-    if (sandbox) stops.push(() => sandbox.close());
+    if (sandbox) onStop('sandbox', () => sandbox.close());
     const serviceTitan = sandbox
       ? {
           appKey: sandbox.appKey,
@@ -48,7 +56,7 @@ async function main() {
       : { appKey: config.serviceTitan.appKey!, environments: config.serviceTitan };
 
     const orm = await createOrm({ url: infra.databaseUrl, logger });
-    stops.push(() => closeOrm(orm));
+    onStop('orm', () => closeOrm(orm));
     const applied = await migrateUp(orm);
     if (applied.length) logger.info({ applied }, 'migrations applied');
     const installationId = await readInstallationId(orm);
@@ -58,10 +66,10 @@ async function main() {
       address: infra.temporalAddress,
       namespace: config.temporal.namespace,
     });
-    stops.push(() => temporal.close());
+    onStop('temporal client', () => temporal.close());
 
     const activities = createActivityDeps({ orm, logger, keys, serviceTitan });
-    stops.push(async () => activities.close());
+    onStop('activities', async () => activities.close());
     const worker = await startWorker({
       address: infra.temporalAddress,
       namespace: config.temporal.namespace,
@@ -69,7 +77,7 @@ async function main() {
       logger,
       activities,
     });
-    stops.push(() => worker.stop());
+    onStop('worker', () => worker.stop());
 
     const secrets = createSecretBox(keys);
     const schedules = createScheduleService({
@@ -99,7 +107,7 @@ async function main() {
       config.api.port,
       config.api.host,
     );
-    stops.push(() => server.close());
+    onStop('api', () => server.close());
 
     const demo = sandbox
       ? await ensureDemoTenant({
@@ -119,7 +127,7 @@ async function main() {
       databaseUrl: infra.databaseUrl,
       temporalAddress: infra.temporalAddress,
     });
-    stops.push(removeRuntime);
+    onStop('runtime file', removeRuntime);
 
     const ui = infra.temporalUiUrl;
     const lines = [
