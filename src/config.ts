@@ -63,6 +63,7 @@ export const configSchema = z.object({
   TASK_QUEUE: z.string().min(1).default('servicetitan-sync'),
   HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
+  SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
@@ -82,6 +83,8 @@ export interface Config {
   readonly dataDir: string;
   /** Where `npm run sandbox` and the embedded demo's sandbox listen. */
   readonly sandboxPort: number;
+  /** Added before every answer of the demo's sandbox: a demo sync slow enough to watch. */
+  readonly sandboxLatencyMs: number;
   readonly database: { readonly url: string | undefined };
   readonly temporal: {
     readonly address: string | undefined;
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     dataDir: e.DATA_DIR,
     sandboxPort: e.SANDBOX_PORT,
+    sandboxLatencyMs: e.SANDBOX_LATENCY_MS,
     database: { url: e.DATABASE_URL },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -11,11 +11,11 @@ import { startSync } from '../sync/start-sync.js';
 export const DEMO_COMPANY_NAME = 'Demo Heating & Air (sandbox)';
 
 /** The sandbox stands in for ServiceTitan when no app key is configured. */
-export async function startDemoSandbox(port: number): Promise<Sandbox> {
+export async function startDemoSandbox(port: number, latencyMs = 0): Promise<Sandbox> {
   try {
-    return await startSandbox({ port });
+    return await startSandbox({ port, latencyMs });
   } catch {
-    return startSandbox({ port: 0 });
+    return startSandbox({ port: 0, latencyMs });
   }
 }
 

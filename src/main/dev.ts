@@ -43,7 +43,9 @@ async function main() {
     const infra = await resolveInfrastructure(config, logger);
     onStop('infrastructure', () => infra.stop());
 
-    const sandbox = config.serviceTitan.appKey ? undefined : await startDemoSandbox(config.sandboxPort);
+    const sandbox = config.serviceTitan.appKey
+      ? undefined
+      : await startDemoSandbox(config.sandboxPort, config.sandboxLatencyMs);
     if (sandbox) onStop('sandbox', () => sandbox.close());
     const serviceTitan = sandbox
       ? {

@@ -158,17 +158,27 @@ describe('npm start (embedded everything)', () => {
     async () => {
       const dataDir = await dataDirectory();
       const uiPort = await freePort();
-      const first = await startDev(dataDir, uiPort);
+      // Every sandbox answer takes 300 ms: a page request is in flight whenever the sync runs.
+      const first = await startDev(dataDir, uiPort, { SANDBOX_LATENCY_MS: '300' });
       const runId = Number(/Demo sync\s+run (\d+)/.exec(first.output())?.[1]);
       expect(runId).toBeGreaterThan(0);
       const status = (url: string) =>
         query<{ status: string }>(url, `select status from servicetitan_sync_runs where id = ${runId}`).then(
           (rows) => rows[0]?.status,
         );
+      const pages = () =>
+        query<{ pages: string }>(
+          first.postgresUrl,
+          `select coalesce(sum((c->>'pages')::int), 0) as pages
+             from servicetitan_sync_runs, jsonb_each(counts) as e(k, c) where id = ${runId}`,
+        ).then((rows) => Number(rows[0]?.pages ?? 0));
+      // Running with pages committed: a chunk activity is mid-way, and needs Temporal and
+      // PostgreSQL to finish (heartbeats, commits, its completion).
       await waitFor(
-        'the demo sync to run',
-        async () => ((await status(first.postgresUrl)) === 'running' ? true : undefined),
-        60_000,
+        'the demo sync to commit pages',
+        async () =>
+          (await status(first.postgresUrl)) === 'running' && (await pages()) >= 2 ? true : undefined,
+        90_000,
       );
 
       const { code } = await ctrlC(first.child, 60_000);
