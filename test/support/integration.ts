@@ -41,8 +41,9 @@ export const testInstallationId = `t${randomUUID().replace(/-/g, '').slice(0, 11
 
 /**
  * This test file's own database, cloned from the run's migrated one, so files running in
- * parallel never truncate each other's rows. Its ids start at a random offset: workflow ids
- * (sync-credential-<id>) then never collide between files sharing the Temporal server.
+ * parallel never truncate each other's rows. It gets the file's own installation id, so its
+ * workflow and schedule ids never collide with another file's on the shared Temporal server; its
+ * ids also start at a random offset, which keeps test workflows apart within a file's history.
  */
 export function testDatabaseUrl(): Promise<string> {
   fileDatabase ??= (async () => {

@@ -50,7 +50,7 @@ describe('syncs API', () => {
     const started = await h.call('post', `/api/credentials/${id}/syncs`, { body: { mode: 'full' } });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ credentialId: id, trigger: 'manual', mode: 'full' });
-    expect(started.body.workflowId).toBe(`sync-credential-${id}`);
+    expect(started.body.workflowId).toBe(syncWorkflowId(testInstallationId, id));
 
     const done = await waitFor(started.body.id, (s) => !['pending', 'running', 'paused'].includes(s));
     expect(done.body.status).toMatch(/^completed/);
