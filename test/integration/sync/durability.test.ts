@@ -10,6 +10,7 @@ import { type Sandbox, startSandbox } from '../../../src/sandbox/index.js';
 import { startSync } from '../../../src/sync/start-sync.js';
 import {
   cancelSyncSignal,
+  installationTaskQueue,
   pauseSyncSignal,
   resumeSyncSignal,
   syncProgressQuery,
@@ -150,10 +151,12 @@ describe('durable sync runs', () => {
   });
 
   it('when the worker process is killed mid-run, then another worker finishes it with exactly the source records', async () => {
-    const taskQueue = uniqueId('crash');
+    const prefix = uniqueId('crash');
+    // The worker root polls TASK_QUEUE scoped by the database's installation id.
+    const taskQueue = installationTaskQueue(prefix, testInstallationId);
     const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
     sandbox.injectFault({ kind: 'slow', delayMs: 150, rate: 1 });
-    const child = await spawnWorker(taskQueue);
+    const child = await spawnWorker(prefix);
     try {
       const started = await startSync(
         { em: orm.em.fork(), temporal: temporal.client, taskQueue, installationId: testInstallationId },
