@@ -16,6 +16,9 @@ const root = path.resolve(import.meta.dirname, '../..');
 /** A cold start of everything takes ~30 s on two busy cores; these tests start it twice. */
 const twoStarts = 300_000;
 
+/** Every dev root a test started, so none outlives a failed or timed-out test. */
+const started: ChildProcess[] = [];
+
 interface Started {
   child: ChildProcess;
   apiUrl: string;
@@ -46,6 +49,7 @@ async function startDev(dataDir: string, uiPort: number, extraEnv: NodeJS.Proces
     env,
     detached: true,
   });
+  started.push(child);
   let out = '';
   child.stdout?.on('data', (c) => {
     out += c;
@@ -142,6 +146,13 @@ describe('npm start (embedded everything)', () => {
   let dir: string;
   const dirs: string[] = [];
   afterAll(async () => {
+    for (const child of started) {
+      // SIGKILL to the group: the embedded servers' watchdogs then stop them too.
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
+    for (const d of [dir, ...dirs].filter(Boolean)) {
+      await waitFor('the servers to stop', async () => (processesUsing(d).length ? undefined : true), 30_000);
+    }
     if (dir) await rm(dir, { recursive: true, force: true });
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
