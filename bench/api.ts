@@ -40,7 +40,12 @@ try {
   await migrateUp(orm);
   const secrets = createSecretBox([{ version: 'b1', key: randomBytes(32) }]);
   const server = await listen(
-    createApp({ orm, temporal: temporal.client, logger, api: { secrets, taskQueue: 'bench' } }),
+    createApp({
+      orm,
+      temporal: temporal.client,
+      logger,
+      api: { secrets, taskQueue: 'bench', installationId: 'bench' },
+    }),
     0,
   );
   const em = orm.em.fork();

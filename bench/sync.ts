@@ -19,6 +19,7 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createSecretBox } from '../src/crypto/secret-box.js';
 import { Company, ServiceTitanCredential, SyncRun } from '../src/db/entities/index.js';
+import { readInstallationId } from '../src/db/installation.js';
 import { migrateUp } from '../src/db/migrate.js';
 import { createOrm } from '../src/db/orm.js';
 import { startEmbeddedPostgres } from '../src/infra/embedded-postgres.js';
@@ -147,7 +148,7 @@ try {
   const requestsBefore = (await sandbox.stats()).requests;
   const started = Date.now();
   const run = await startSync(
-    { em: orm.em.fork(), temporal: client, taskQueue },
+    { em: orm.em.fork(), temporal: client, taskQueue, installationId: await readInstallationId(orm) },
     { credentialId: credential.id, trigger: 'cli', mode: mode as never },
   );
   const handle = client.workflow.getHandle(run.workflowId);

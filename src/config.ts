@@ -104,8 +104,10 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   TRUST_PROXY: trustProxy.default(['loopback']),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
+  SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(logLevels).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   ENCRYPTION_KEYS: encryptionKeys.optional(),
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   SERVICETITAN_APP_KEY: optionalString,
@@ -126,6 +128,8 @@ export interface Config {
   readonly dataDir: string;
   /** Where `npm run sandbox` and the embedded demo's sandbox listen. */
   readonly sandboxPort: number;
+  /** Added before every answer of the demo's sandbox: a demo sync slow enough to watch. */
+  readonly sandboxLatencyMs: number;
   readonly database: { readonly url: string | undefined };
   readonly temporal: {
     readonly address: string | undefined;
@@ -143,6 +147,8 @@ export interface Config {
     readonly trustProxy: TrustProxy;
   };
   readonly logLevel: Env['LOG_LEVEL'];
+  /** Unset: pretty on a terminal, JSON otherwise (src/logger.ts). */
+  readonly logFormat: Env['LOG_FORMAT'];
   readonly encryptionKeys: readonly { readonly version: string; readonly key: Buffer }[] | undefined;
   readonly serviceTitan: {
     readonly appKey: string | undefined;
@@ -181,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     dataDir: e.DATA_DIR,
     sandboxPort: e.SANDBOX_PORT,
+    sandboxLatencyMs: e.SANDBOX_LATENCY_MS,
     database: { url: e.DATABASE_URL },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -192,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     api: { host: e.HOST, port: e.PORT, adminToken: e.ADMIN_TOKEN, trustProxy: e.TRUST_PROXY },
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     encryptionKeys: e.ENCRYPTION_KEYS,
     serviceTitan: {
       appKey: e.SERVICETITAN_APP_KEY,

@@ -28,6 +28,8 @@ export interface AdminApiOptions {
   /** Where connection tests go (the app key and per-environment URLs). */
   serviceTitan?: ServiceTitanClientOptions;
   taskQueue: string;
+  /** This database's installation (src/db/installation.ts); scopes workflow ids. */
+  installationId: string;
   schedules?: ScheduleService;
   /** ADMIN_TOKEN: a bootstrap admin. */
   adminToken?: string | undefined;
@@ -61,6 +63,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
         createSyncService({
           temporal,
           taskQueue: deps.taskQueue,
+          installationId: deps.installationId,
           temporalUi: deps.temporalUi,
           ...(deps.progressPollMs ? { progressPollMs: deps.progressPollMs } : {}),
         }),
@@ -68,7 +71,10 @@ export function createAdminRoutes(deps: AdminApiOptions) {
       ...scheduleRoutes(createScheduleRoutesService({ schedules: deps.schedules })),
       ...adminRoutes({
         // Next run times only where schedules are configured, as every other schedule answer.
-        dashboard: createDashboardService({ schedules: deps.schedules ? temporal.schedule : undefined }),
+        dashboard: createDashboardService({
+          schedules: deps.schedules ? temporal.schedule : undefined,
+          installationId: deps.installationId,
+        }),
         tokens,
         audit,
       }),

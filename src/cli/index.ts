@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { createSecretBox } from '../crypto/secret-box.js';
+import { readInstallationId } from '../db/installation.js';
 import { migrateDown, migrateUp } from '../db/migrate.js';
 import { closeOrm, createOrm, type MikroORM } from '../db/orm.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -8,6 +9,7 @@ import { resolveEncryptionKeys } from '../main/encryption-keys.js';
 import { resolveInfrastructure } from '../main/infrastructure.js';
 import { readRuntime } from '../main/runtime-file.js';
 import { createTemporalClient } from '../temporal/client.js';
+import { installationTaskQueue } from '../workflows/definitions.js';
 import { rotateKeys } from './keys.command.js';
 import { parseSyncOptions, reconcileCommand, syncCommand } from './sync.command.js';
 import { createTokenCommand, listTokensCommand, revokeTokenCommand } from './tokens.command.js';
@@ -78,6 +80,7 @@ async function withDatabase(
   const logger = createLogger({
     level: config.logLevel === 'info' ? 'warn' : config.logLevel,
     name: 'stsync',
+    format: config.logFormat,
   });
   const infra = await resolveInfrastructure(config, logger, { needTemporal: false, shareRunning: true });
   try {
@@ -152,7 +155,10 @@ async function temporalCommand(
       namespace: config.temporal.namespace,
     });
     try {
-      const deps = { orm, temporal: temporal.client, taskQueue: config.temporal.taskQueue, logger };
+      // The task queue and ids of this database's installation, as the worker and API use them.
+      const installationId = await readInstallationId(orm);
+      const taskQueue = installationTaskQueue(config.temporal.taskQueue, installationId);
+      const deps = { orm, temporal: temporal.client, taskQueue, installationId, logger };
       if (command === 'schedules') {
         const report = await reconcileCommand(deps);
         process.stdout.write(

@@ -54,11 +54,22 @@ export function parseSyncOptions(values: {
 
 /** `stsync sync <credential>`: starts a run (trigger `cli`) and, with --wait, follows it to its end. */
 export async function syncCommand(
-  deps: { orm: MikroORM; temporal: Client; taskQueue: string; write: (line: string) => void },
+  deps: {
+    orm: MikroORM;
+    temporal: Client;
+    taskQueue: string;
+    installationId: string;
+    write: (line: string) => void;
+  },
   options: SyncCommandOptions,
 ): Promise<string> {
   const started = await startSync(
-    { em: deps.orm.em.fork(), temporal: deps.temporal, taskQueue: deps.taskQueue },
+    {
+      em: deps.orm.em.fork(),
+      temporal: deps.temporal,
+      taskQueue: deps.taskQueue,
+      installationId: deps.installationId,
+    },
     {
       credentialId: options.credentialId,
       trigger: 'cli',
@@ -97,6 +108,7 @@ export async function reconcileCommand(deps: {
   orm: MikroORM;
   temporal: Client;
   taskQueue: string;
+  installationId: string;
   logger: Logger;
 }) {
   return createScheduleService(deps).reconcile();

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Logger } from '../logger.js';
 import { freePort, isPortInUse } from './free-port.js';
+import { spawnInOwnGroup } from './process-group.js';
 import { findTemporalCli, installTemporalCliWithGo } from './temporal-cli.js';
 
 /** Keyword search attributes every sync run carries; registered on the dev server at start. */
@@ -66,7 +67,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     ...(uiPort !== undefined ? ['--ui-port', String(uiPort)] : ['--headless']),
   ];
   logger.debug({ cli, args }, 'starting Temporal dev server');
-  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: Ctrl-C must not stop Temporal before the worker has drained.
+  const server = spawnInOwnGroup(cli, args, { stopSignal: 'SIGTERM' });
+  const child = server.child;
   const output: string[] = [];
   const remember = (chunk: Buffer) => {
     output.push(chunk.toString());
@@ -79,7 +82,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   try {
     await waitForTemporal(address, namespace, options.readyTimeoutMs ?? 60_000, child);
   } catch (error) {
-    await stopChild(child);
+    await server.stop();
     throw new Error(
       `${(error as Error).message}\nTemporal dev server output:\n${output.join('').slice(-4000)}`,
     );
@@ -89,7 +92,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     address,
     namespace,
     uiUrl: uiPort !== undefined ? `http://127.0.0.1:${uiPort}` : undefined,
-    stop: () => stopChild(child),
+    stop: () => server.stop(),
   };
 }
 
@@ -125,18 +128,6 @@ export async function waitForTemporal(
       (lastError as Error)?.message ?? lastError
     }`,
   );
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** No CLI and no Go: the SDK downloads the CLI (needs internet) and runs it for us. */

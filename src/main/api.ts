@@ -1,10 +1,12 @@
 import { createApp } from '../api/app.js';
 import { loadConfig } from '../config.js';
 import { createSecretBox } from '../crypto/secret-box.js';
+import { readInstallationId } from '../db/installation.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
+import { installationTaskQueue } from '../workflows/definitions.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
 import { listen } from './listen.js';
 import { requireDeployment } from './require-deployment.js';
@@ -12,9 +14,11 @@ import { requireDeployment } from './require-deployment.js';
 /** The admin API alone, against an existing PostgreSQL and Temporal. */
 async function main() {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'stsync-api' });
+  const logger = createLogger({ level: config.logLevel, name: 'stsync-api', format: config.logFormat });
   const { databaseUrl, temporalAddress } = requireDeployment(config, 'API');
   const orm = await createOrm({ url: databaseUrl, logger });
+  const installationId = await readInstallationId(orm);
+  const taskQueue = installationTaskQueue(config.temporal.taskQueue, installationId);
   const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
   const server = await listen(
     createApp({
@@ -29,11 +33,13 @@ async function main() {
               serviceTitan: { appKey: config.serviceTitan.appKey, environments: config.serviceTitan, logger },
             }
           : {}),
-        taskQueue: config.temporal.taskQueue,
+        taskQueue,
+        installationId,
         schedules: createScheduleService({
           orm,
           temporal: temporal.client,
-          taskQueue: config.temporal.taskQueue,
+          taskQueue,
+          installationId,
           logger,
         }),
         adminToken: config.api.adminToken,
@@ -45,7 +51,7 @@ async function main() {
     config.api.port,
     config.api.host,
   );
-  logger.info({ url: server.url }, 'API listening');
+  logger.info({ url: server.url, installationId }, 'API listening');
   onShutdownSignal(logger, async () => {
     await server.close();
     await temporal.close();

@@ -11,27 +11,51 @@ import { startSync } from '../sync/start-sync.js';
 export const DEMO_COMPANY_NAME = 'Demo Heating & Air (sandbox)';
 
 /** The sandbox stands in for ServiceTitan when no app key is configured. */
-export async function startDemoSandbox(port: number): Promise<Sandbox> {
+export async function startDemoSandbox(port: number, latencyMs = 0): Promise<Sandbox> {
   try {
-    return await startSandbox({ port });
+    return await startSandbox({ port, latencyMs });
   } catch {
-    return startSandbox({ port: 0 });
+    return startSandbox({ port: 0, latencyMs });
   }
 }
 
-/**
- * A demo company connected to the sandbox's healthy tenant, once, with the default weekly
- * schedule; a first sync when it has never synced. Returns the ids to point the user at.
- */
-export async function ensureDemoTenant(deps: {
+export interface DemoTenant {
+  credentialId: number;
+  /** Set when this start began the demo's first sync. */
+  syncRunId: number | undefined;
+}
+
+export interface DemoDeps {
   orm: MikroORM;
   secrets: SecretBox;
   sandbox: Sandbox;
   temporal: Client;
   taskQueue: string;
+  installationId: string;
   schedules: ScheduleService;
   logger: Logger;
-}): Promise<{ credentialId: number; syncRunId: number | undefined }> {
+}
+
+/**
+ * A demo company connected to the sandbox's healthy tenant, once, with the default weekly
+ * schedule; a first sync when it has never synced. Returns the ids to point the user at, or
+ * undefined when the demo could not be set up: the demo is a convenience, so its failure (a
+ * sync Temporal refuses, a schedule it rejects) is a warning and the product starts without it.
+ */
+export async function ensureDemoTenant(deps: DemoDeps): Promise<DemoTenant | undefined> {
+  try {
+    return await setUpDemo(deps);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    deps.logger.warn(
+      { err: error },
+      `the demo tenant could not be set up (${message}); servicetitan-sync runs without it`,
+    );
+    return undefined;
+  }
+}
+
+async function setUpDemo(deps: DemoDeps): Promise<DemoTenant> {
   const em = deps.orm.em.fork();
   const tenant =
     deps.sandbox.tenants.find((t) => t.tenantId === DEMO_TENANTS[0]!.tenantId) ?? deps.sandbox.tenants[0]!;
@@ -59,7 +83,7 @@ export async function ensureDemoTenant(deps: {
   const runs = await em.count(SyncRun, { credential });
   if (runs > 0) return { credentialId: credential.id, syncRunId: undefined };
   const started = await startSync(
-    { em, temporal: deps.temporal, taskQueue: deps.taskQueue },
+    { em, temporal: deps.temporal, taskQueue: deps.taskQueue, installationId: deps.installationId },
     { credentialId: credential.id, trigger: 'demo', mode: 'full' },
   );
   return { credentialId: credential.id, syncRunId: started.syncRunId };

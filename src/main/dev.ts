@@ -1,6 +1,7 @@
 import { createApp } from '../api/app.js';
 import { loadConfig } from '../config.js';
 import { createSecretBox } from '../crypto/secret-box.js';
+import { readInstallationId } from '../db/installation.js';
 import { migrateUp } from '../db/migrate.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
@@ -8,7 +9,7 @@ import { ensureRetentionSchedule } from '../retention/schedule.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
-import { syncWorkflowId } from '../workflows/definitions.js';
+import { installationTaskQueue, syncWorkflowId } from '../workflows/definitions.js';
 import { createActivityDeps } from './activity-deps.js';
 import { ensureDemoTenant, startDemoSandbox } from './demo.js';
 import { resolveEncryptionKeys } from './encryption-keys.js';
@@ -24,19 +25,29 @@ import { writeRuntime } from './runtime-file.js';
  */
 async function main() {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel });
-  const stops: (() => Promise<void>)[] = [];
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  // Stopped newest first: the API, then the worker (it drains against a live Temporal and
+  // database), and Temporal and PostgreSQL last. They run in process groups of their own, so
+  // the terminal's Ctrl-C reaches this process alone (src/infra/process-group.ts).
+  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const onStop = (name: string, stop: () => Promise<void>) => stops.push({ name, stop });
   const shutdown = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'stop failed'));
+    for (const { name, stop } of stops.reverse()) {
+      const started = Date.now();
+      await stop().catch((err) => logger.error({ err, component: name }, 'stop failed'));
+      logger.debug({ component: name, ms: Date.now() - started }, 'stopped');
+    }
   };
   onShutdownSignal(logger, shutdown);
   try {
     const keys = await resolveEncryptionKeys(config, logger);
     const infra = await resolveInfrastructure(config, logger);
-    stops.push(() => infra.stop());
+    onStop('infrastructure', () => infra.stop());
 
-    const sandbox = config.serviceTitan.appKey ? undefined : await startDemoSandbox(config.sandboxPort);
-    if (sandbox) stops.push(() => sandbox.close());
+    const sandbox = config.serviceTitan.appKey
+      ? undefined
+      : await startDemoSandbox(config.sandboxPort, config.sandboxLatencyMs);
+    if (sandbox) onStop('sandbox', () => sandbox.close());
     const serviceTitan = sandbox
       ? {
           appKey: sandbox.appKey,
@@ -48,30 +59,33 @@ async function main() {
       : { appKey: config.serviceTitan.appKey!, environments: config.serviceTitan };
 
     const orm = await createOrm({ url: infra.databaseUrl, logger });
-    stops.push(() => closeOrm(orm));
+    onStop('orm', () => closeOrm(orm));
     const applied = await migrateUp(orm);
     if (applied.length) logger.info({ applied }, 'migrations applied');
+    const installationId = await readInstallationId(orm);
+    const taskQueue = installationTaskQueue(config.temporal.taskQueue, installationId);
 
     const temporal = createTemporalClient({
       address: infra.temporalAddress,
       namespace: config.temporal.namespace,
     });
-    stops.push(() => temporal.close());
+    onStop('temporal client', () => temporal.close());
 
     const activities = createActivityDeps({ orm, logger, keys, serviceTitan });
-    stops.push(async () => activities.close());
+    onStop('activities', async () => activities.close());
     const worker = await startWorker({
       address: infra.temporalAddress,
       namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
+      taskQueue,
       logger,
       activities,
     });
-    stops.push(() => worker.stop());
+    onStop('worker', () => worker.stop());
     // Retention is housekeeping: a failure to set it up is logged, never stops the product.
     await ensureRetentionSchedule({
       temporal: temporal.client,
-      taskQueue: config.temporal.taskQueue,
+      taskQueue,
+      installationId,
       policy: config.retention,
       logger,
     }).catch((error: unknown) => logger.error({ err: error }, 'retention schedule could not be ensured'));
@@ -80,7 +94,8 @@ async function main() {
     const schedules = createScheduleService({
       orm,
       temporal: temporal.client,
-      taskQueue: config.temporal.taskQueue,
+      taskQueue,
+      installationId,
       logger,
     });
     const server = await listen(
@@ -92,7 +107,8 @@ async function main() {
         api: {
           secrets,
           serviceTitan: { ...serviceTitan, logger },
-          taskQueue: config.temporal.taskQueue,
+          taskQueue,
+          installationId,
           schedules,
           adminToken: config.api.adminToken,
           temporalUi: infra.temporalUiUrl
@@ -103,7 +119,7 @@ async function main() {
       config.api.port,
       config.api.host,
     );
-    stops.push(() => server.close());
+    onStop('api', () => server.close());
 
     const demo = sandbox
       ? await ensureDemoTenant({
@@ -111,7 +127,8 @@ async function main() {
           secrets,
           sandbox,
           temporal: temporal.client,
-          taskQueue: config.temporal.taskQueue,
+          taskQueue,
+          installationId,
           schedules,
           logger,
         })
@@ -122,14 +139,14 @@ async function main() {
       databaseUrl: infra.databaseUrl,
       temporalAddress: infra.temporalAddress,
     });
-    stops.push(removeRuntime);
+    onStop('runtime file', removeRuntime);
 
     const ui = infra.temporalUiUrl;
     const lines = [
       '',
       'servicetitan-sync is running',
       `  API             ${server.url}  (readiness: ${server.url}/readyz)`,
-      `  Temporal        ${infra.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
+      `  Temporal        ${infra.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${taskQueue}`,
       ...(ui ? [`  Temporal Web UI ${ui}`] : []),
       `  PostgreSQL      ${config.database.url ? 'DATABASE_URL' : `${redactPassword(infra.databaseUrl)}  (embedded, data in ${config.dataDir}/postgres)`}`,
       ...(sandbox
@@ -139,7 +156,7 @@ async function main() {
         ? [
             `  Demo sync       run ${demo.syncRunId} of credential ${demo.credentialId} is running` +
               (ui
-                ? `: ${ui}/namespaces/${config.temporal.namespace}/workflows/${syncWorkflowId(demo.credentialId)}`
+                ? `: ${ui}/namespaces/${config.temporal.namespace}/workflows/${syncWorkflowId(installationId, demo.credentialId)}`
                 : ''),
           ]
         : []),

@@ -1,9 +1,11 @@
 import { ConfigError, loadConfig } from '../config.js';
+import { readInstallationId } from '../db/installation.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
 import { ensureRetentionSchedule } from '../retention/schedule.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
+import { installationTaskQueue } from '../workflows/definitions.js';
 import { createActivityDeps } from './activity-deps.js';
 import { resolveEncryptionKeys } from './encryption-keys.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
@@ -12,13 +14,15 @@ import { requireDeployment } from './require-deployment.js';
 /** A Temporal worker on the task queue; scale by running more of these. */
 async function main() {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'stsync-worker' });
+  const logger = createLogger({ level: config.logLevel, name: 'stsync-worker', format: config.logFormat });
   const { databaseUrl, temporalAddress } = requireDeployment(config, 'worker');
   const appKey = config.serviceTitan.appKey;
   if (!appKey)
     throw new ConfigError('The worker needs SERVICETITAN_APP_KEY (the ServiceTitan application key).');
   const keys = await resolveEncryptionKeys(config, logger);
   const orm = await createOrm({ url: databaseUrl, logger });
+  const installationId = await readInstallationId(orm);
+  const taskQueue = installationTaskQueue(config.temporal.taskQueue, installationId);
   const activities = createActivityDeps({
     orm,
     logger,
@@ -28,17 +32,18 @@ async function main() {
   const worker = await startWorker({
     address: temporalAddress,
     namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
+    taskQueue,
     logger,
     activities,
   });
-  logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  logger.info({ taskQueue, installationId }, 'worker running');
   // Every worker makes the retention schedule match its policy (idempotent); a failure here
   // is logged, not fatal: syncs do not depend on it.
   const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
   await ensureRetentionSchedule({
     temporal: temporal.client,
-    taskQueue: config.temporal.taskQueue,
+    taskQueue,
+    installationId,
     policy: config.retention,
     logger,
   })

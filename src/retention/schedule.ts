@@ -14,8 +14,9 @@ import type { RetentionPolicy } from './index.js';
  * (by installation) like the sync ids. Not under the sync schedules' prefix: their reconcile
  * deletes strays there.
  */
-export function retentionIds(): { scheduleId: string; workflowId: string } {
-  return { scheduleId: 'stsync-retention', workflowId: 'stsync-retention' };
+export function retentionIds(installationId: string): { scheduleId: string; workflowId: string } {
+  const id = `stsync-retention-${installationId}`;
+  return { scheduleId: id, workflowId: id };
 }
 
 /** Daily in the quiet hours (UTC), jittered so that deployments sharing a database spread out. */
@@ -28,13 +29,14 @@ const spec = { calendars: [{ hour: 2, minute: 30 }], jitter: '30 minutes' };
 export async function ensureRetentionSchedule(deps: {
   temporal: Client;
   taskQueue: string;
+  installationId: string;
   policy: RetentionPolicy;
   logger: Logger;
   /** Tests use their own, beside a shared Temporal. */
   ids?: { scheduleId: string; workflowId: string };
 }): Promise<'created' | 'updated' | 'unchanged'> {
   const { temporal, taskQueue, policy } = deps;
-  const ids = deps.ids ?? retentionIds();
+  const ids = deps.ids ?? retentionIds(deps.installationId);
   const fingerprint = createHash('sha256')
     .update(JSON.stringify({ policy, taskQueue, spec }))
     .digest('hex')

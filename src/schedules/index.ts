@@ -16,8 +16,9 @@ import {
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { searchAttributesFor } from '../temporal/search-attributes.js';
-import { scheduleId } from '../workflows/definitions.js';
+import { scheduledSyncWorkflowId, scheduleId } from '../workflows/definitions.js';
 import { scheduledSyncWorkflow } from '../workflows/index.js';
+import type { ScheduledSyncInput } from '../workflows/scheduled-sync.workflow.js';
 import { type ScheduleConfig, type ScheduleInput, scheduleInputSchema } from './schedule-input.js';
 
 export {
@@ -123,9 +124,12 @@ export function createScheduleService(deps: {
   orm: MikroORM;
   temporal: Client;
   taskQueue: string;
+  /** This database's installation (src/db/installation.ts): its schedules, and no others. */
+  installationId: string;
   logger: Logger;
 }) {
-  const { orm, temporal, taskQueue, logger } = deps;
+  const { orm, temporal, taskQueue, installationId, logger } = deps;
+  const idOf = (credentialId: number) => scheduleId(installationId, credentialId);
 
   async function load(credentialId: number) {
     const em = orm.em.fork();
@@ -137,7 +141,7 @@ export function createScheduleService(deps: {
 
   async function describe(credentialId: number): Promise<ScheduleDescription | undefined> {
     try {
-      return await temporal.schedule.getHandle(scheduleId(credentialId)).describe();
+      return await temporal.schedule.getHandle(idOf(credentialId)).describe();
     } catch (error) {
       if (error instanceof ScheduleNotFoundError) return undefined;
       throw error;
@@ -155,9 +159,9 @@ export function createScheduleService(deps: {
     const action = {
       type: 'startWorkflow' as const,
       workflowType: scheduledSyncWorkflow,
-      args: [{ credentialId: credential.id }] as [{ credentialId: number }],
+      args: [{ installationId, credentialId: credential.id }] as [ScheduledSyncInput],
       taskQueue,
-      workflowId: `scheduled-sync-credential-${credential.id}`,
+      workflowId: scheduledSyncWorkflowId(installationId, credential.id),
       memo: { scheduleFingerprint: print },
       typedSearchAttributes: searchAttributesFor(credential, 'schedule'),
     };
@@ -165,7 +169,7 @@ export function createScheduleService(deps: {
     const existing = await describe(credential.id);
     if (!existing) {
       await temporal.schedule.create({
-        scheduleId: scheduleId(credential.id),
+        scheduleId: idOf(credential.id),
         spec: specFor(config, timeZone),
         action,
         policies,
@@ -176,7 +180,7 @@ export function createScheduleService(deps: {
     const same =
       existing.action.type === 'startWorkflow' && existing.action.memo?.scheduleFingerprint === print;
     if (same && existing.state.paused === paused) return 'unchanged';
-    await temporal.schedule.getHandle(scheduleId(credential.id)).update((previous) => ({
+    await temporal.schedule.getHandle(idOf(credential.id)).update((previous) => ({
       ...previous,
       spec: specFor(config, timeZone),
       action,
@@ -239,7 +243,7 @@ export function createScheduleService(deps: {
         await em.flush();
       }
       try {
-        await temporal.schedule.getHandle(scheduleId(credentialId)).delete();
+        await temporal.schedule.getHandle(idOf(credentialId)).delete();
       } catch (error) {
         if (!(error instanceof ScheduleNotFoundError)) throw error;
       }
@@ -267,7 +271,7 @@ export function createScheduleService(deps: {
       }
     },
 
-    /** Makes Temporal match the database: creates, updates, and deletes strays. */
+    /** Makes Temporal match the database: creates, updates, and deletes this installation's strays. */
     async reconcile(): Promise<ReconcileReport> {
       const em = orm.em.fork();
       const rows = await em.find(SyncSchedule, {}, { populate: ['credential', 'credential.company'] });
@@ -276,7 +280,7 @@ export function createScheduleService(deps: {
       for (const row of rows) {
         const credential = row.credential;
         if (credential.disabledAt) continue;
-        wanted.add(scheduleId(credential.id));
+        wanted.add(idOf(credential.id));
         try {
           const outcome = await apply(credential, toConfig(row), row.paused);
           report[outcome].push(credential.id);
@@ -286,8 +290,9 @@ export function createScheduleService(deps: {
           report.failed.push(credential.id);
         }
       }
-      // Strays: our id prefix, on our task queue (another deployment sharing the namespace keeps its own).
-      const prefix = scheduleId(0).replace(/0$/, '');
+      // Strays: this installation's id prefix, on our task queue. Another installation sharing
+      // the namespace (another database, or this one before it was reset) keeps its own.
+      const prefix = idOf(0).replace(/0$/, '');
       for await (const summary of temporal.schedule.list()) {
         if (!summary.scheduleId.startsWith(prefix) || wanted.has(summary.scheduleId)) continue;
         const handle = temporal.schedule.getHandle(summary.scheduleId);

@@ -38,6 +38,8 @@ export interface StartSyncDeps {
   em: EntityManager;
   temporal: Client;
   taskQueue: string;
+  /** This database's installation (src/db/installation.ts); scopes the workflow id. */
+  installationId: string;
 }
 
 export interface StartSyncInput {
@@ -62,7 +64,7 @@ export async function startSync(deps: StartSyncDeps, input: StartSyncInput) {
   });
   if (!created) throw new SyncNotAllowedError(input.credentialId);
   const run = await deps.em.findOneOrFail(SyncRun, created.syncRunId, { populate: ['credential.company'] });
-  const workflowId = syncWorkflowId(input.credentialId);
+  const workflowId = syncWorkflowId(deps.installationId, input.credentialId);
   try {
     const handle = await deps.temporal.workflow.start(syncTenantWorkflow, {
       taskQueue: deps.taskQueue,

@@ -56,15 +56,32 @@ export const cancelSyncSignal = defineSignal('cancel');
 export const syncProgressQuery = defineQuery<SyncProgress>('progress');
 
 /**
- * One workflow id per credential: Temporal itself then refuses a second concurrent run of the
- * same tenant, whoever starts it (a schedule starts it as a child under this same id).
+ * One workflow id per credential of an installation: Temporal itself then refuses a second
+ * concurrent run of the same tenant, whoever starts it (a schedule starts it as a child under
+ * this same id). The installation id (src/db/installation.ts) keeps two databases served by one
+ * Temporal from claiming each other's ids; workflow code gets it from its input.
  */
-export function syncWorkflowId(credentialId: number): string {
-  return `sync-credential-${credentialId}`;
+export function syncWorkflowId(installationId: string, credentialId: number): string {
+  return `sync-${installationId}-credential-${credentialId}`;
 }
 
-export function scheduleId(credentialId: number): string {
-  return `sync-schedule-credential-${credentialId}`;
+export function scheduleId(installationId: string, credentialId: number): string {
+  return `sync-schedule-${installationId}-credential-${credentialId}`;
+}
+
+/** What a schedule's action starts (Temporal suffixes it with the fire time). */
+export function scheduledSyncWorkflowId(installationId: string, credentialId: number): string {
+  return `scheduled-sync-${installationId}-credential-${credentialId}`;
+}
+
+/**
+ * The task queue an installation's workers poll and its workflows run on: TASK_QUEUE scoped by
+ * the installation, so a workflow left by another database (one that was reset, or another
+ * DATABASE_URL on the same Temporal) is never picked up by this database's workers, whose
+ * activities would run it against rows that are not its own.
+ */
+export function installationTaskQueue(taskQueue: string, installationId: string): string {
+  return `${taskQueue}-${installationId}`;
 }
 
 /** Splits [from, to) into at most `parts` contiguous windows of whole seconds. */

@@ -10,6 +10,8 @@ const runs = proxyActivities<Activities>({
 });
 
 export interface ScheduledSyncInput {
+  /** The installation whose schedule fired (src/db/installation.ts): the child's id carries it. */
+  installationId: string;
   credentialId: number;
 }
 
@@ -38,7 +40,7 @@ export async function scheduledSyncWorkflow(input: ScheduledSyncInput): Promise<
   };
   try {
     return await executeChild(syncTenantWorkflow, {
-      workflowId: syncWorkflowId(input.credentialId),
+      workflowId: syncWorkflowId(input.installationId, input.credentialId),
       args: [child],
       typedSearchAttributes: workflowInfo().typedSearchAttributes,
     });

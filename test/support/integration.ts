@@ -34,9 +34,16 @@ const tables = [
 let fileDatabase: Promise<string> | undefined;
 
 /**
+ * This test file's installation id, written into its database clone: clones of one template
+ * would otherwise share the template's, as a restored backup would.
+ */
+export const testInstallationId = `t${randomUUID().replace(/-/g, '').slice(0, 11)}`;
+
+/**
  * This test file's own database, cloned from the run's migrated one, so files running in
- * parallel never truncate each other's rows. Its ids start at a random offset: workflow ids
- * (sync-credential-<id>) then never collide between files sharing the Temporal server.
+ * parallel never truncate each other's rows. It gets the file's own installation id, so its
+ * workflow and schedule ids never collide with another file's on the shared Temporal server; its
+ * ids also start at a random offset, which keeps test workflows apart within a file's history.
  */
 export function testDatabaseUrl(): Promise<string> {
   fileDatabase ??= (async () => {
@@ -60,6 +67,7 @@ export function testDatabaseUrl(): Promise<string> {
       );
       for (const row of rows)
         await db.query(`alter sequence "${row.name}" start with ${offset} restart with ${offset}`);
+      await db.query('update installation set installation_id = $1', [testInstallationId]);
     } finally {
       await db.end();
     }

@@ -87,7 +87,10 @@ async function nextRuns(
   return found;
 }
 
-export function createDashboardService(deps: { schedules: ScheduleLister | undefined }) {
+export function createDashboardService(deps: {
+  schedules: ScheduleLister | undefined;
+  installationId: string;
+}) {
   return {
     async get(ctx: RouteContext) {
       const scope = ctx.principal.companyId;
@@ -95,7 +98,7 @@ export function createDashboardService(deps: { schedules: ScheduleLister | undef
       const wanted = new Map(
         rows
           .filter((r) => r.schedule_paused === false)
-          .map((r) => [scheduleId(r.credential_id), r.credential_id]),
+          .map((r) => [scheduleId(deps.installationId, r.credential_id), r.credential_id]),
       );
       const next = deps.schedules
         ? await nextRuns(deps.schedules, wanted, ctx.log)

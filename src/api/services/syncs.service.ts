@@ -22,6 +22,8 @@ import { companyFilter, iso, visibleCredential } from './scope.js';
 export interface SyncServiceDeps {
   temporal: Client;
   taskQueue: string;
+  /** This database's installation (src/db/installation.ts); scopes workflow ids. */
+  installationId: string;
   /** Links runs to the Temporal Web UI when set. */
   temporalUi?: { url: string; namespace: string } | undefined;
   /** How often the events stream polls the workflow (default 1 s). */
@@ -109,7 +111,12 @@ export function createSyncService(deps: SyncServiceDeps) {
     async start(ctx: RouteContext, credentialId: number, input: z.output<typeof syncStartSchema>) {
       await visibleCredential(ctx, credentialId);
       const started = await startSync(
-        { em: ctx.em, temporal: deps.temporal, taskQueue: deps.taskQueue },
+        {
+          em: ctx.em,
+          temporal: deps.temporal,
+          taskQueue: deps.taskQueue,
+          installationId: deps.installationId,
+        },
         {
           credentialId,
           trigger: 'manual',

@@ -2,6 +2,7 @@ export * from './api-token.entity.js';
 export * from './audit-event.entity.js';
 export * from './company.entity.js';
 export * from './ingest.entities.js';
+export * from './installation.entity.js';
 export * from './servicetitan-credential.entity.js';
 export * from './sync-run.entity.js';
 export * from './sync-stream-state.entity.js';
@@ -17,6 +18,7 @@ import {
   SkippedRecord,
   SyncSchedule,
 } from './ingest.entities.js';
+import { Installation } from './installation.entity.js';
 import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
 import { SyncRun } from './sync-run.entity.js';
 import { SyncStreamState } from './sync-stream-state.entity.js';
@@ -34,4 +36,5 @@ export const entities = [
   SyncSchedule,
   ApiToken,
   AuditEvent,
+  Installation,
 ];

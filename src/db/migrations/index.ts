@@ -3,6 +3,7 @@ import { Migration20261122002Ingest } from './20261122-002-ingest.migration.js';
 import { Migration20261122003UnboundedSourceText } from './20261122-003-unbounded-source-text.migration.js';
 import { Migration20261122101AdminApi } from './20261122-101-admin-api.migration.js';
 import { Migration20261130101RowEnvironment } from './20261130-101-row-environment.migration.js';
+import { Migration20261130401Installation } from './20261130-401-installation.migration.js';
 import { Migration20261130501Retention } from './20261130-501-retention.migration.js';
 
 /**
@@ -16,4 +17,5 @@ export const migrations = [
   { name: 'Migration20261122003UnboundedSourceText', class: Migration20261122003UnboundedSourceText },
   { name: 'Migration20261130101RowEnvironment', class: Migration20261130101RowEnvironment },
   { name: 'Migration20261130501Retention', class: Migration20261130501Retention },
+  { name: 'Migration20261130401Installation', class: Migration20261130401Installation },
 ];

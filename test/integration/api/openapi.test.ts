@@ -61,7 +61,7 @@ describe('OpenAPI document', () => {
     const refsResolve = (schema: unknown) =>
       ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/')));
 
-    const { routes } = createAdminRoutes({ taskQueue: 'x' });
+    const { routes } = createAdminRoutes({ taskQueue: 'x', installationId: 'x' });
     const listed = routes(h.temporal).map((r) => `${r.method} /api${r.path.replace(/:(\w+)/g, '{$1}')}`);
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops as object).map((m) => `${m} ${path}`),

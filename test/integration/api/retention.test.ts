@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { createRetention, type RetentionPolicy } from '../../../src/retention/index.js';
 import { ensureRetentionSchedule } from '../../../src/retention/schedule.js';
 import { scheduleId } from '../../../src/workflows/definitions.js';
-import { testLogger, truncateAll } from '../../support/integration.js';
+import { testInstallationId, testLogger, truncateAll } from '../../support/integration.js';
 import { type ApiHarness, createCompany, createCredential, startApiHarness } from './support/harness.js';
 
 const DOOMED = 4_400_001;
@@ -146,6 +146,7 @@ describe('retention and company deletion', () => {
       ensureRetentionSchedule({
         temporal: h.temporal,
         taskQueue: h.taskQueue,
+        installationId: 'test',
         policy: p,
         logger: testLogger,
         ids: schedule,
@@ -243,7 +244,7 @@ describe('retention and company deletion', () => {
     expect(busy.status).toBe(409);
     expect(busy.body.error).toBe('sync_in_progress');
     expect(await rowsOf(doomed)).toEqual(before);
-    await h.temporal.schedule.getHandle(scheduleId(doomedCredential)).describe();
+    await h.temporal.schedule.getHandle(scheduleId(testInstallationId, doomedCredential)).describe();
     await sql().execute(`update servicetitan_sync_runs set status = 'cancelled' where id = ?`, [running]);
 
     const deleted = await h.call('delete', `/api/companies/${doomed}?confirm=Doomed%20Heating`);
@@ -269,7 +270,7 @@ describe('retention and company deletion', () => {
     expect(await ids('select id from skipped_records')).toEqual([]);
     expect(await ids('select credential_id as id from sync_schedules')).toEqual([]);
     await expect(
-      h.temporal.schedule.getHandle(scheduleId(doomedCredential)).describe(),
+      h.temporal.schedule.getHandle(scheduleId(testInstallationId, doomedCredential)).describe(),
     ).rejects.toBeInstanceOf(ScheduleNotFoundError);
     expect((await h.call('get', `/api/companies/${doomed}`)).status).toBe(404);
     expect((await h.call('delete', `/api/companies/${doomed}?confirm=${doomed}`)).status).toBe(404);

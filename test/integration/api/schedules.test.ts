@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { createApp } from '../../../src/api/app.js';
 import { createScheduleService } from '../../../src/schedules/index.js';
-import { testLogger, truncateAll } from '../../support/integration.js';
+import { testInstallationId, testLogger, truncateAll } from '../../support/integration.js';
 import {
   ADMIN_TOKEN,
   type ApiHarness,
@@ -128,10 +128,12 @@ describe('schedules and dashboard API', () => {
       logger: testLogger,
       api: {
         taskQueue: h.taskQueue,
+        installationId: testInstallationId,
         schedules: createScheduleService({
           orm: h.orm,
           temporal,
           taskQueue: h.taskQueue,
+          installationId: testInstallationId,
           logger: testLogger,
         }),
         adminToken: ADMIN_TOKEN,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SkippedRecord, SyncRun } from '../../../src/db/entities/index.js';
-import { truncateAll } from '../../support/integration.js';
+import { syncWorkflowId } from '../../../src/workflows/definitions.js';
+import { testInstallationId, truncateAll } from '../../support/integration.js';
 import { type ApiHarness, createCompany, createCredential, startApiHarness } from './support/harness.js';
 
 const SMALL = 4_300_001;
@@ -49,14 +50,14 @@ describe('syncs API', () => {
     const started = await h.call('post', `/api/credentials/${id}/syncs`, { body: { mode: 'full' } });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ credentialId: id, trigger: 'manual', mode: 'full' });
-    expect(started.body.workflowId).toBe(`sync-credential-${id}`);
+    expect(started.body.workflowId).toBe(syncWorkflowId(testInstallationId, id));
 
     const done = await waitFor(started.body.id, (s) => !['pending', 'running', 'paused'].includes(s));
     expect(done.body.status).toMatch(/^completed/);
     expect(done.body.totals.upserted).toBeGreaterThan(0);
     expect(done.body.progress).toBeNull();
     expect(done.body.temporalUrl).toBe(
-      `http://temporal-ui.test:8233/namespaces/default/workflows/sync-credential-${id}/${done.body.runId}`,
+      `http://temporal-ui.test:8233/namespaces/default/workflows/${syncWorkflowId(testInstallationId, id)}/${done.body.runId}`,
     );
 
     const list = await h.call('get', `/api/syncs?credentialId=${id}&status=${done.body.status}`);

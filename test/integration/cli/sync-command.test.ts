@@ -4,7 +4,7 @@ import { SyncRun } from '../../../src/db/entities/index.js';
 import { createScheduleService } from '../../../src/schedules/index.js';
 import { scheduleId } from '../../../src/workflows/definitions.js';
 import { createCompanyWithCredential } from '../../support/fixtures.js';
-import { testLogger, truncateAll } from '../../support/integration.js';
+import { testInstallationId, testLogger, truncateAll } from '../../support/integration.js';
 import { useSyncHarness } from '../../support/sync-harness.js';
 
 describe('stsync sync and schedules reconcile', () => {
@@ -18,11 +18,17 @@ describe('stsync sync and schedules reconcile', () => {
     const { credentialId } = await createCompanyWithCredential(h.orm, h.sandbox.tenants[0]!);
     const lines: string[] = [];
     const status = await syncCommand(
-      { orm: h.orm, temporal: h.temporal.client, taskQueue: h.worker.taskQueue, write: (l) => lines.push(l) },
+      {
+        orm: h.orm,
+        temporal: h.temporal.client,
+        taskQueue: h.worker.taskQueue,
+        installationId: testInstallationId,
+        write: (l) => lines.push(l),
+      },
       { credentialId, mode: 'full', streams: ['invoices'], wait: true },
     );
     expect(status).toBe('completed');
-    expect(lines[0]).toMatch(/^run \d+ started \(workflow sync-credential-\d+\)$/);
+    expect(lines[0]).toMatch(/^run \d+ started \(workflow sync-t[0-9a-f]+-credential-\d+\)$/);
     expect(lines.at(-1)).toMatch(/^run \d+ completed$/);
     const [run] = await h.orm.em.fork().find(SyncRun, { credential: credentialId });
     expect(run).toMatchObject({ trigger: 'cli', streams: ['invoices'], status: 'completed' });
@@ -38,11 +44,12 @@ describe('stsync sync and schedules reconcile', () => {
       orm: h.orm,
       temporal: h.temporal.client,
       taskQueue: h.worker.taskQueue,
+      installationId: testInstallationId,
       logger: testLogger,
     };
     const schedules = createScheduleService(deps);
     await schedules.put(credentialId, { frequency: 'daily' });
-    await h.temporal.client.schedule.getHandle(scheduleId(credentialId)).delete();
+    await h.temporal.client.schedule.getHandle(scheduleId(testInstallationId, credentialId)).delete();
     try {
       const report = await reconcileCommand(deps);
       expect(report.created).toEqual([credentialId]);

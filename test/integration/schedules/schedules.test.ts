@@ -15,6 +15,7 @@ import {
   connectTestOrm,
   connectTestTemporal,
   startTestWorker,
+  testInstallationId,
   testLogger,
   truncateAll,
 } from '../../support/integration.js';
@@ -50,6 +51,7 @@ describe('schedules', () => {
       orm,
       temporal: temporal.client,
       taskQueue: worker.taskQueue,
+      installationId: testInstallationId,
       logger: testLogger,
     });
   });
@@ -87,7 +89,9 @@ describe('schedules', () => {
     expect(view.nextRunTimes.length).toBeGreaterThanOrEqual(3);
     for (const t of view.nextRunTimes) expect(local(t, 'America/Chicago')).toMatch(/^Mon 03:(0\d|1[0-4])$/);
 
-    const description = await temporal.client.schedule.getHandle(scheduleId(id)).describe();
+    const description = await temporal.client.schedule
+      .getHandle(scheduleId(testInstallationId, id))
+      .describe();
     expect(description.policies.overlap).toBe('SKIP');
     expect(description.spec.timezone).toBe('America/Chicago');
     expect(await schedules.get(id)).toMatchObject({ paused: false, config: { frequency: 'weekly' } });
@@ -152,7 +156,9 @@ describe('schedules', () => {
     const paused = await schedules.pause(id);
     expect(paused.paused).toBe(true);
     expect(paused.nextRunTimes).toEqual([]);
-    expect((await temporal.client.schedule.getHandle(scheduleId(id)).describe()).state.paused).toBe(true);
+    expect(
+      (await temporal.client.schedule.getHandle(scheduleId(testInstallationId, id)).describe()).state.paused,
+    ).toBe(true);
     const active = await schedules.unpause(id);
     expect(active.paused).toBe(false);
     expect(active.nextRunTimes.length).toBeGreaterThan(0);
@@ -163,28 +169,28 @@ describe('schedules', () => {
     const b = await credential('America/Chicago', 7_100_002);
     await schedules.put(a, { frequency: 'daily' });
     await schedules.put(b, { frequency: 'weekly' });
-    await temporal.client.schedule.getHandle(scheduleId(a)).delete();
+    await temporal.client.schedule.getHandle(scheduleId(testInstallationId, a)).delete();
     await temporal.client.schedule
-      .getHandle(scheduleId(b))
+      .getHandle(scheduleId(testInstallationId, b))
       .update((s) => ({ ...s, spec: { calendars: [{ hour: 1 }] } }));
     // A stray: a schedule whose credential has none in the database.
     await temporal.client.schedule.create({
-      scheduleId: scheduleId(999_999),
+      scheduleId: scheduleId(testInstallationId, 999_999),
       spec: { calendars: [{ hour: 2 }] },
       action: {
         type: 'startWorkflow',
         workflowType: 'scheduledSyncWorkflow',
-        args: [{ credentialId: 999_999 }],
+        args: [{ installationId: testInstallationId, credentialId: 999_999 }],
         taskQueue: worker.taskQueue,
       },
     });
 
     // Schedules are listed from Temporal's visibility store, which catches up a moment later.
-    await waitForListed(temporal.client, scheduleId(999_999));
+    await waitForListed(temporal.client, scheduleId(testInstallationId, 999_999));
 
     const report = await schedules.reconcile();
     expect(report.created).toEqual([a]);
-    expect(report.deleted).toEqual([scheduleId(999_999)]);
+    expect(report.deleted).toEqual([scheduleId(testInstallationId, 999_999)]);
     // b's spec changed behind our back, but its fingerprint (kept in the action memo) did not.
     expect([...report.updated, ...report.unchanged]).toContain(b);
     const again = await schedules.reconcile();
@@ -196,7 +202,7 @@ describe('schedules', () => {
   it('when a schedule fires, then a scheduled run syncs; when a run is already going, then the scheduled one is recorded as skipped', async () => {
     const id = await credential();
     await schedules.put(id, { frequency: 'weekly' });
-    const handle = temporal.client.schedule.getHandle(scheduleId(id));
+    const handle = temporal.client.schedule.getHandle(scheduleId(testInstallationId, id));
 
     await handle.trigger();
     const first = await waitForRuns(orm, 1, (runs) =>
@@ -206,7 +212,12 @@ describe('schedules', () => {
 
     sandbox.injectFault({ kind: 'slow', delayMs: 1_500, count: 2 });
     const manual = await startSync(
-      { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
+      {
+        em: orm.em.fork(),
+        temporal: temporal.client,
+        taskQueue: worker.taskQueue,
+        installationId: testInstallationId,
+      },
       { credentialId: id, trigger: 'manual', mode: 'full' },
     );
     await handle.trigger();

@@ -6,7 +6,7 @@ import { createSandboxApp } from '../../../src/sandbox/index.js';
 import { secretPurpose } from '../../../src/sync/credentials.js';
 import { startSync } from '../../../src/sync/start-sync.js';
 import type { SyncMode, SyncStreamName } from '../../../src/workflows/definitions.js';
-import { startTestWorker, testSecrets, truncateAll } from '../../support/integration.js';
+import { startTestWorker, testInstallationId, testSecrets, truncateAll } from '../../support/integration.js';
 import { useSyncHarness } from '../../support/sync-harness.js';
 
 const INTEGRATION = 4_300_001;
@@ -55,7 +55,12 @@ describe('data integrity', () => {
     taskQueue?: string,
   ) {
     const started = await startSync(
-      { em: h.orm.em.fork(), temporal: h.temporal.client, taskQueue: taskQueue ?? h.worker.taskQueue },
+      {
+        em: h.orm.em.fork(),
+        temporal: h.temporal.client,
+        taskQueue: taskQueue ?? h.worker.taskQueue,
+        installationId: testInstallationId,
+      },
       { credentialId, trigger: 'manual', mode, ...(streams ? { streams } : {}) },
     );
     await h.temporal.client.workflow.getHandle(started.workflowId).result();

@@ -10,6 +10,7 @@ import { type Sandbox, startSandbox } from '../../../src/sandbox/index.js';
 import { startSync } from '../../../src/sync/start-sync.js';
 import {
   cancelSyncSignal,
+  installationTaskQueue,
   pauseSyncSignal,
   resumeSyncSignal,
   syncProgressQuery,
@@ -20,6 +21,7 @@ import {
   connectTestTemporal,
   startTestWorker,
   testDatabaseUrl,
+  testInstallationId,
   testKeys,
   truncateAll,
   uniqueId,
@@ -94,7 +96,12 @@ describe('durable sync runs', () => {
     try {
       const { credentialId } = await createCompanyWithCredential(orm, slow.tenants[0]!);
       const started = await startSync(
-        { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
+        {
+          em: orm.em.fork(),
+          temporal: temporal.client,
+          taskQueue: worker.taskQueue,
+          installationId: testInstallationId,
+        },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
       const handle = temporal.client.workflow.getHandle(started.workflowId);
@@ -144,13 +151,15 @@ describe('durable sync runs', () => {
   });
 
   it('when the worker process is killed mid-run, then another worker finishes it with exactly the source records', async () => {
-    const taskQueue = uniqueId('crash');
+    const prefix = uniqueId('crash');
+    // The worker root polls TASK_QUEUE scoped by the database's installation id.
+    const taskQueue = installationTaskQueue(prefix, testInstallationId);
     const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
     sandbox.injectFault({ kind: 'slow', delayMs: 150, rate: 1 });
-    const child = await spawnWorker(taskQueue);
+    const child = await spawnWorker(prefix);
     try {
       const started = await startSync(
-        { em: orm.em.fork(), temporal: temporal.client, taskQueue },
+        { em: orm.em.fork(), temporal: temporal.client, taskQueue, installationId: testInstallationId },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
       await waitFor(
@@ -197,7 +206,12 @@ describe('durable sync runs', () => {
       const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
       sandbox.injectFault({ kind: 'slow', delayMs: 60, rate: 1 });
       const started = await startSync(
-        { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
+        {
+          em: orm.em.fork(),
+          temporal: temporal.client,
+          taskQueue: worker.taskQueue,
+          installationId: testInstallationId,
+        },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
       const handle = temporal.client.workflow.getHandle(started.workflowId);
@@ -233,7 +247,12 @@ describe('durable sync runs', () => {
       sandbox.injectFault({ kind: 'server-error', rate: 0.03 });
       sandbox.injectFault({ kind: 'truncated', rate: 0.03 });
       const started = await startSync(
-        { em: orm.em.fork(), temporal: temporal.client, taskQueue: worker.taskQueue },
+        {
+          em: orm.em.fork(),
+          temporal: temporal.client,
+          taskQueue: worker.taskQueue,
+          installationId: testInstallationId,
+        },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
       const result = await temporal.client.workflow.getHandle(started.workflowId).result();

@@ -4,7 +4,7 @@ import { SyncRun } from '../../../src/db/entities/index.js';
 import { startSync } from '../../../src/sync/start-sync.js';
 import { CompanyIdKey, TenantIdKey } from '../../../src/temporal/search-attributes.js';
 import { createCompanyWithCredential } from '../../support/fixtures.js';
-import { truncateAll } from '../../support/integration.js';
+import { testInstallationId, truncateAll } from '../../support/integration.js';
 import { useSyncHarness } from '../../support/sync-harness.js';
 
 const FIRST_TENANT = 6_400_001;
@@ -30,7 +30,12 @@ describe('ten tenants at once, and replay', () => {
     const started = await Promise.all(
       companies.map((c) =>
         startSync(
-          { em: h.orm.em.fork(), temporal: h.temporal.client, taskQueue: h.worker.taskQueue },
+          {
+            em: h.orm.em.fork(),
+            temporal: h.temporal.client,
+            taskQueue: h.worker.taskQueue,
+            installationId: testInstallationId,
+          },
           { credentialId: c.credentialId, trigger: 'manual', mode: 'full' },
         ),
       ),

@@ -4,7 +4,7 @@ import { startSandbox } from '../../../src/sandbox/index.js';
 import { startSync } from '../../../src/sync/start-sync.js';
 import type { SyncMode, SyncStreamName } from '../../../src/workflows/definitions.js';
 import { createCompanyWithCredential } from '../../support/fixtures.js';
-import { startTestWorker, truncateAll } from '../../support/integration.js';
+import { startTestWorker, testInstallationId, truncateAll } from '../../support/integration.js';
 import { useSyncHarness } from '../../support/sync-harness.js';
 
 const TENANT = 4_200_001;
@@ -24,7 +24,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
   async function runSync(credentialId: number, mode: SyncMode, streams?: SyncStreamName[]) {
     const em = h.orm.em.fork();
     const started = await startSync(
-      { em, temporal: h.temporal.client, taskQueue: h.worker.taskQueue },
+      { em, temporal: h.temporal.client, taskQueue: h.worker.taskQueue, installationId: testInstallationId },
       { credentialId, trigger: 'manual', mode, ...(streams ? { streams } : {}) },
     );
     const result = await h.temporal.client.workflow.getHandle(started.workflowId).result();
@@ -143,7 +143,12 @@ describe('syncTenantWorkflow against the sandbox', () => {
     // The right client id with a wrong secret: the token cached for the right pair must not be reused.
     const { credentialId } = await createCompanyWithCredential(h.orm, { ...t, clientSecret: 'wrong-secret' });
     const started = await startSync(
-      { em: h.orm.em.fork(), temporal: h.temporal.client, taskQueue: h.worker.taskQueue },
+      {
+        em: h.orm.em.fork(),
+        temporal: h.temporal.client,
+        taskQueue: h.worker.taskQueue,
+        installationId: testInstallationId,
+      },
       { credentialId, trigger: 'manual', mode: 'full' },
     );
     await expect(h.temporal.client.workflow.getHandle(started.workflowId).result()).rejects.toThrow();
@@ -161,7 +166,12 @@ describe('syncTenantWorkflow against the sandbox', () => {
   it('when a second sync of the same credential starts while one runs, then it is refused and recorded as skipped', async () => {
     const t = tenant(TENANT);
     const { credentialId } = await createCompanyWithCredential(h.orm, t);
-    const deps = { em: h.orm.em.fork(), temporal: h.temporal.client, taskQueue: h.worker.taskQueue };
+    const deps = {
+      em: h.orm.em.fork(),
+      temporal: h.temporal.client,
+      taskQueue: h.worker.taskQueue,
+      installationId: testInstallationId,
+    };
     const first = await startSync(deps, { credentialId, trigger: 'manual', mode: 'full' });
     await expect(startSync(deps, { credentialId, trigger: 'cli', mode: 'full' })).rejects.toThrow(
       /already running/,
@@ -185,7 +195,12 @@ describe('syncTenantWorkflow against the sandbox', () => {
       const t = small.tenants[0]!;
       const { credentialId } = await createCompanyWithCredential(h.orm, t);
       const started = await startSync(
-        { em: h.orm.em.fork(), temporal: h.temporal.client, taskQueue: smallWorker.taskQueue },
+        {
+          em: h.orm.em.fork(),
+          temporal: h.temporal.client,
+          taskQueue: smallWorker.taskQueue,
+          installationId: testInstallationId,
+        },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
       const handle = h.temporal.client.workflow.getHandle(started.workflowId);

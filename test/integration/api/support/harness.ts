@@ -16,6 +16,7 @@ import {
   connectTestOrm,
   connectTestTemporal,
   startTestWorker,
+  testInstallationId,
   testKeys,
   testLogger,
   testSecrets,
@@ -84,7 +85,13 @@ export async function startApiHarness(
     ? await startTestWorker(orm, { serviceTitan: { appKey: sandbox.appKey, url: sandbox.url } })
     : undefined;
   const taskQueue = worker?.taskQueue ?? `api-test-${Date.now()}`;
-  const schedules = createScheduleService({ orm, temporal: temporal.client, taskQueue, logger });
+  const schedules = createScheduleService({
+    orm,
+    temporal: temporal.client,
+    taskQueue,
+    installationId: testInstallationId,
+    logger,
+  });
   const app = createApp({
     orm,
     temporal: temporal.client,
@@ -99,6 +106,7 @@ export async function startApiHarness(
         maxAttempts: 2,
       },
       taskQueue,
+      installationId: testInstallationId,
       schedules,
       adminToken: ADMIN_TOKEN,
       temporalUi: { url: 'http://temporal-ui.test:8233', namespace: 'default' },
