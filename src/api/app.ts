@@ -59,7 +59,12 @@ export function createApp(deps: AppDeps) {
         await deps.orm.em.getConnection().execute('select 1');
       },
       temporal: async () => {
-        await deps.temporal.connection.workflowService.getSystemInfo({});
+        // A deadline of the probe's own: without it the SDK keeps retrying a server that is down
+        // long after the probe answered, and a retry can outlive the connection it was made on.
+        const { connection } = deps.temporal;
+        await connection.withDeadline(Date.now() + 3_000, () =>
+          connection.workflowService.getSystemInfo({}),
+        );
       },
     }),
   );
