@@ -22,11 +22,11 @@ import { Company, ServiceTitanCredential, SyncRun } from '../src/db/entities/ind
 import { readInstallationId } from '../src/db/installation.js';
 import { migrateUp } from '../src/db/migrate.js';
 import { createOrm } from '../src/db/orm.js';
+import { secretPurpose } from '../src/db/repositories/credential.repository.js';
 import { startEmbeddedPostgres } from '../src/infra/embedded-postgres.js';
 import { startTemporalDevServer } from '../src/infra/temporal-dev-server.js';
 import { createLogger } from '../src/logger.js';
 import { createActivityDeps } from '../src/main/activity-deps.js';
-import { secretPurpose } from '../src/sync/credentials.js';
 import { startSync } from '../src/sync/start-sync.js';
 import { startWorker } from '../src/temporal/worker.js';
 import { startSandboxProcess } from './sandbox-process.js';

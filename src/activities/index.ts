@@ -1,19 +1,9 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
-import type { SecretBox } from '../crypto/secret-box.js';
-import type { Logger } from '../logger.js';
-import type { ServiceTitanClient } from '../servicetitan/index.js';
+import type { ActivityDeps } from './deps.js';
 import { createRetentionActivities } from './retention.activities.js';
 import { createSyncRunActivities } from './sync-runs.activities.js';
 import { createSyncStreamActivities } from './sync-stream.activities.js';
 
-export interface ActivityDeps {
-  orm: MikroORM;
-  logger: Logger;
-  serviceTitan: ServiceTitanClient;
-  secrets: SecretBox;
-  /** How long one chunk activity pulls pages before handing back to the workflow. */
-  chunkMs?: number;
-}
+export type { ActivityDeps } from './deps.js';
 
 /** Every activity the worker registers, built from its dependencies (fakes in tests use the same type). */
 export function createActivities(deps: ActivityDeps) {

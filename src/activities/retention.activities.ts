@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { createRetention, type RetentionPolicy, type RetentionReport } from '../retention/index.js';
-import type { ActivityDeps } from './index.js';
+import type { ActivityDeps } from './deps.js';
 
 /** The retention schedule's one activity: prunes in batches, heartbeating between them. */
 export function createRetentionActivities({ orm, logger }: ActivityDeps) {

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Context } from '@temporalio/activity';
 import { SyncRun } from '../db/entities/index.js';
+import { createSyncRun } from '../db/repositories/sync-run.repository.js';
 import { deriveMemberContacts } from '../ingest/upsert.js';
-import { createSyncRun } from '../sync/sync-runs.js';
 import type { SyncStreamName, SyncTenantResult } from '../workflows/definitions.js';
+import type { ActivityDeps } from './deps.js';
 import { toActivityFailure } from './failures.js';
-import type { ActivityDeps } from './index.js';
 
 export interface FinishSyncRunInput {
   syncRunId: number;

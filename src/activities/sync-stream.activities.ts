@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { StreamCounts } from '../db/entities/index.js';
+import { loadCredential } from '../db/repositories/credential.repository.js';
 import type { MapContext } from '../ingest/maps/types.js';
 import { type SyncStream, syncStreams } from '../ingest/streams/index.js';
 import { insertSkipped, type SkippedInput, upsertRows } from '../ingest/upsert.js';
@@ -14,10 +15,9 @@ import {
   ServiceTitanError,
   type TenantApi,
 } from '../servicetitan/index.js';
-import { loadCredential } from '../sync/credentials.js';
 import type { SyncStreamName } from '../workflows/definitions.js';
+import type { ActivityDeps } from './deps.js';
 import { toActivityFailure } from './failures.js';
-import type { ActivityDeps } from './index.js';
 
 /** A record's modifiedOn in ms, NaN when it has none. */
 const modifiedOn = (record: unknown) => Date.parse((record as { modifiedOn?: string }).modifiedOn ?? '');

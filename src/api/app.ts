@@ -62,9 +62,7 @@ export function createApp(deps: AppDeps) {
         // A deadline of the probe's own: without it the SDK keeps retrying a server that is down
         // long after the probe answered, and a retry can outlive the connection it was made on.
         const { connection } = deps.temporal;
-        await connection.withDeadline(Date.now() + 3_000, () =>
-          connection.workflowService.getSystemInfo({}),
-        );
+        await connection.withDeadline(Date.now() + 3_000, () => connection.workflowService.getSystemInfo({}));
       },
     }),
   );

@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { ServiceTitanCredential } from '../db/entities/index.js';
-import { secretPurpose } from '../sync/credentials.js';
+import { secretPurpose } from '../db/repositories/credential.repository.js';
 
 export interface RotateReport {
   credentials: number;

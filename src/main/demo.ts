@@ -2,10 +2,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { Company, ServiceTitanCredential, SyncRun } from '../db/entities/index.js';
+import { secretPurpose } from '../db/repositories/credential.repository.js';
 import type { Logger } from '../logger.js';
 import { DEMO_TENANTS, type Sandbox, startSandbox } from '../sandbox/index.js';
 import { defaultSchedule, type ScheduleService } from '../schedules/index.js';
-import { secretPurpose } from '../sync/credentials.js';
 import { startSync } from '../sync/start-sync.js';
 
 export const DEMO_COMPANY_NAME = 'Demo Heating & Air (sandbox)';

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { SyncRun } from '../db/entities/index.js';
+import { createSyncRun } from '../db/repositories/sync-run.repository.js';
 import { AppError } from '../errors.js';
 import { searchAttributesFor } from '../temporal/search-attributes.js';
 import {
@@ -10,7 +11,6 @@ import {
   syncWorkflowId,
 } from '../workflows/definitions.js';
 import { syncTenantWorkflow } from '../workflows/index.js';
-import { createSyncRun } from './sync-runs.js';
 
 export class SyncConflictError extends AppError {
   constructor(credentialId: number) {

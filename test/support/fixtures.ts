@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Company, ServiceTitanCredential } from '../../src/db/entities/index.js';
-import { secretPurpose } from '../../src/sync/credentials.js';
+import { secretPurpose } from '../../src/db/repositories/credential.repository.js';
 import { testSecrets } from './integration.js';
 
 /** A company with one credential whose id/secret are encrypted with the test key. */

@@ -2,6 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { z } from 'zod';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import { type IServiceTitanCredential, ServiceTitanCredential } from '../../db/entities/index.js';
+import { secretPurpose } from '../../db/repositories/credential.repository.js';
 import { AppError } from '../../errors.js';
 import type { ScheduleService } from '../../schedules/index.js';
 import {
@@ -10,7 +11,6 @@ import {
   type ServiceTitanClientOptions,
   type TenantCredential,
 } from '../../servicetitan/index.js';
-import { secretPurpose } from '../../sync/credentials.js';
 import type { RouteContext } from '../route.js';
 import type { credentialCreateSchema, credentialListQuery, credentialPatchSchema } from '../schemas.js';
 import { companyFilter, iso, visibleCompany, visibleCredential } from './scope.js';

@@ -6,7 +6,7 @@ import { createTokenService } from '../../../src/auth/index.js';
 import { rotateKeys } from '../../../src/cli/keys.command.js';
 import { createSecretBox } from '../../../src/crypto/secret-box.js';
 import { ApiToken, ServiceTitanCredential } from '../../../src/db/entities/index.js';
-import { secretPurpose } from '../../../src/sync/credentials.js';
+import { secretPurpose } from '../../../src/db/repositories/credential.repository.js';
 import { createCompanyWithCredential } from '../../support/fixtures.js';
 import { connectTestOrm, testDatabaseUrl, testKeys, truncateAll } from '../../support/integration.js';
 

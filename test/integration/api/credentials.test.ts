@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceTitanCredential } from '../../../src/db/entities/index.js';
-import { secretPurpose } from '../../../src/sync/credentials.js';
+import { secretPurpose } from '../../../src/db/repositories/credential.repository.js';
 import { testSecrets, truncateAll } from '../../support/integration.js';
 import { type ApiHarness, createCompany, createCredential, startApiHarness } from './support/harness.js';
 

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ServiceTitanCredential, SyncRun } from '../db/entities/index.js';
-import type { SyncMode, SyncStreamName, SyncTrigger } from '../workflows/definitions.js';
+import type { SyncMode, SyncStreamName, SyncTrigger } from '../../workflows/definitions.js';
+import { ServiceTitanCredential, SyncRun } from '../entities/index.js';
 
 export const allStreams: SyncStreamName[] = ['customers', 'customerContacts', 'invoices'];
 

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { SecretBox } from '../crypto/secret-box.js';
-import { ServiceTitanCredential } from '../db/entities/index.js';
-import { AppError } from '../errors.js';
-import type { TenantCredential } from '../servicetitan/index.js';
+import type { SecretBox } from '../../crypto/secret-box.js';
+import { AppError } from '../../errors.js';
+import type { TenantCredential } from '../../servicetitan/index.js';
+import { ServiceTitanCredential } from '../entities/index.js';
 
 /** Purposes bound into each encrypted column (additional authenticated data). */
 export const secretPurpose = {
