@@ -18,8 +18,14 @@ export function createSyncRunActivities({ orm }: ActivityDeps) {
   const em = (): EntityManager => orm.em.fork() as EntityManager;
 
   return {
-    async markSyncRunStarted(syncRunId: number): Promise<void> {
+    /**
+     * Marks the run started; false when its credential was disabled (or its company's sync switched
+     * off) after the row was made: the run must then not sync.
+     */
+    async markSyncRunStarted(syncRunId: number): Promise<boolean> {
       const { workflowExecution } = Context.current().info;
+      const run = await em().findOneOrFail(SyncRun, syncRunId, { populate: ['credential.company'] });
+      if (run.credential.disabledAt || !run.credential.company.syncEnabled) return false;
       await em().nativeUpdate(
         SyncRun,
         { id: syncRunId },
@@ -30,6 +36,7 @@ export function createSyncRunActivities({ orm }: ActivityDeps) {
           runId: workflowExecution?.runId ?? null,
         },
       );
+      return true;
     },
 
     async markSyncRunPaused(syncRunId: number, paused: boolean): Promise<void> {
