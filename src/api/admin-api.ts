@@ -55,6 +55,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
           secrets: deps.secrets,
           serviceTitan: deps.serviceTitan,
           schedules: deps.schedules,
+          temporal: temporal.workflow,
         }),
       ),
       ...syncRoutes(
