@@ -29,12 +29,23 @@ async function main() {
     taskQueue: config.temporal.taskQueue,
     logger,
     activities,
+    connectTimeoutMs: config.temporal.connectTimeoutSeconds * 1000,
   });
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
-  onShutdownSignal(logger, async () => {
-    await worker.stop();
+  const release = async () => {
     activities.close();
     await closeOrm(orm);
+  };
+  onShutdownSignal(logger, async () => {
+    await worker.stop();
+    await release();
+  });
+  // A worker that stopped polling on its own does no more work: exit non-zero, so that the
+  // supervisor (systemd, Kubernetes, docker) starts a new one, rather than idle for ever.
+  worker.done.catch(async (error) => {
+    logger.fatal({ err: error }, 'the worker failed and stops; exiting so that it is restarted');
+    await release().catch(() => {});
+    process.exit(1);
   });
 }
 
