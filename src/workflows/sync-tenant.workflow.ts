@@ -172,14 +172,25 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
           await runs.markSyncRunPaused(input.syncRunId, reported);
         }
       });
-      // On a failure, the other streams' chunks in flight are cancelled rather than left running.
+      // On a failure, the other streams' chunks in flight are cancelled rather than left running,
+      // and the run waits until every one has stopped: it then records final totals, and does not
+      // complete while a chunk's cancellation is still on its way (the server would refuse that
+      // completion, a failed workflow task).
       const streamsScope = new CancellationScope();
-      await streamsScope
-        .run(() => Promise.all(input.streams.map(runStream)))
-        .catch((e) => {
-          streamsScope.cancel();
-          throw e;
-        });
+      const settled = await streamsScope.run(() =>
+        Promise.allSettled(
+          input.streams.map((s) =>
+            runStream(s).catch((e) => {
+              streamsScope.cancel();
+              throw e;
+            }),
+          ),
+        ),
+      );
+      const rejected = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      // The stream that failed, rather than the others it had cancelled.
+      const first = rejected.find((e) => !isCancellation(e)) ?? rejected[0];
+      if (first !== undefined) throw first;
     }
   } catch (e) {
     if (isCancellation(e)) {
