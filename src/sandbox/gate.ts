@@ -9,6 +9,8 @@ export interface HoldSpec {
   path?: string | RegExp;
   /** Default: any tenant. Token requests match via the tenant of their client id. */
   tenantId?: number;
+  /** Lets this many matching requests through first, then parks the rest (default 0). */
+  after?: number;
 }
 
 export interface Hold {
@@ -32,6 +34,7 @@ interface ActiveHold {
   spec: HoldSpec;
   released: boolean;
   parked: number;
+  passed: number;
   waiting: (() => void)[];
   watchers: { n: number; resolve: () => void }[];
 }
@@ -56,7 +59,7 @@ export function createGates(): Gates {
 
   return {
     hold(spec = {}) {
-      const h: ActiveHold = { spec, released: false, parked: 0, waiting: [], watchers: [] };
+      const h: ActiveHold = { spec, released: false, parked: 0, passed: 0, waiting: [], watchers: [] };
       holds.add(h);
       return {
         release: () => release(h),
@@ -69,6 +72,10 @@ export function createGates(): Gates {
       // The first matching hold parks the request; releasing it lets the request go on.
       for (const h of holds) {
         if (!matches(h.spec, path, tenantId)) continue;
+        if (h.passed < (h.spec.after ?? 0)) {
+          h.passed++;
+          continue;
+        }
         h.parked++;
         const ready = h.watchers.filter((w) => h.parked >= w.n);
         h.watchers = h.watchers.filter((w) => h.parked < w.n);

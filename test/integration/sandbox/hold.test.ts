@@ -42,6 +42,23 @@ describe('sandbox hold', () => {
     }
   });
 
+  it('when a hold has `after`, then that many matching requests pass and the next ones are parked', async () => {
+    const sandbox = await startSandbox({ rateLimitPerSecond: 0, tenants: [{ tenantId: A, customers: 5 }] });
+    try {
+      const token = await tokenFor(sandbox, A);
+      const hold = sandbox.hold({ tenantId: A, after: 2 });
+      expect((await apiGet(sandbox, customers(A), token)).status).toBe(200);
+      expect((await apiGet(sandbox, customers(A), token)).status).toBe(200);
+      const third = apiGet(sandbox, customers(A), token);
+      await hold.reached();
+      expect(hold.parked()).toBe(1);
+      hold.release();
+      expect((await third).status).toBe(200);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('when the sandbox closes with requests parked, then close does not wait for a release', async () => {
     const sandbox = await startSandbox({ rateLimitPerSecond: 0, tenants: [{ tenantId: A, customers: 5 }] });
     const token = await tokenFor(sandbox, A);
