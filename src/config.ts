@@ -100,6 +100,7 @@ export const configSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   TASK_QUEUE: z.string().min(1).default('servicetitan-sync'),
   HOST: z.string().min(1).default('127.0.0.1'),
   TRUST_PROXY: trustProxy.default(['loopback']),
@@ -139,6 +140,8 @@ export interface Config {
     readonly uiPort: number;
     /** Where a deployment's Temporal Web UI is, for links to runs (the embedded one is known). */
     readonly uiUrl: string | undefined;
+    /** How long a worker waits at start for Temporal to answer before it gives up. */
+    readonly connectTimeoutSeconds: number;
   };
   readonly api: {
     readonly host: string;
@@ -196,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cliPath: e.TEMPORAL_CLI_PATH,
       uiPort: e.TEMPORAL_UI_PORT,
       uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
+      connectTimeoutSeconds: e.TEMPORAL_CONNECT_TIMEOUT_SECONDS,
     },
     api: { host: e.HOST, port: e.PORT, adminToken: e.ADMIN_TOKEN, trustProxy: e.TRUST_PROXY },
     logLevel: e.LOG_LEVEL,

@@ -29,8 +29,16 @@ export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
   };
 
   return {
-    async markSyncRunStarted(syncRunId: number): Promise<void> {
+    /**
+     * Marks the run started; false when its credential was disabled (or its company's sync switched
+     * off) after the row was made: the run must then not sync.
+     */
+    async markSyncRunStarted(syncRunId: number): Promise<boolean> {
       const { workflowExecution } = Context.current().info;
+      const run = await safely(() =>
+        em().findOneOrFail(SyncRun, syncRunId, { populate: ['credential.company'] }),
+      );
+      if (run.credential.disabledAt || !run.credential.company.syncEnabled) return false;
       await safely(() =>
         em().nativeUpdate(
           SyncRun,
@@ -43,6 +51,7 @@ export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
           },
         ),
       );
+      return true;
     },
 
     async markSyncRunPaused(syncRunId: number, paused: boolean): Promise<void> {

@@ -57,6 +57,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
           secrets: deps.secrets,
           serviceTitan: deps.serviceTitan,
           schedules: deps.schedules,
+          temporal: temporal.workflow,
         }),
       ),
       ...syncRoutes(

@@ -137,6 +137,14 @@ export const credentialView = z
   })
   .meta({ id: 'Credential' });
 export const credentialPage = pageOf(credentialView);
+export const credentialDisabledView = credentialView
+  .extend({
+    /** The run in progress whose cancellation was requested (it ends `cancelled`), or null. */
+    cancelledSyncRunId: z.int().nullable(),
+    /** Whether the credential had a schedule, now removed. */
+    scheduleRemoved: z.boolean(),
+  })
+  .meta({ id: 'DisabledCredential' });
 export const connectionTestView = z
   .object({
     status: z.enum(['connected', 'awaiting_approval', 'invalid_credentials', 'unreachable']),

@@ -35,6 +35,7 @@ async function main() {
     taskQueue,
     logger,
     activities,
+    connectTimeoutMs: config.temporal.connectTimeoutSeconds * 1000,
   });
   logger.info({ taskQueue, installationId }, 'worker running');
   // Every worker makes the retention schedule match its policy (idempotent); a failure here
@@ -49,10 +50,20 @@ async function main() {
   })
     .catch((error: unknown) => logger.error({ err: error }, 'retention schedule could not be ensured'))
     .finally(() => temporal.close());
-  onShutdownSignal(logger, async () => {
-    await worker.stop();
+  const release = async () => {
     activities.close();
     await closeOrm(orm);
+  };
+  onShutdownSignal(logger, async () => {
+    await worker.stop();
+    await release();
+  });
+  // A worker that stopped polling on its own does no more work: exit non-zero, so that the
+  // supervisor (systemd, Kubernetes, docker) starts a new one, rather than idle for ever.
+  worker.done.catch(async (error) => {
+    logger.fatal({ err: error }, 'the worker failed and stops; exiting so that it is restarted');
+    await release().catch(() => {});
+    process.exit(1);
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * The sandbox HTTP app: ServiceTitan's auth server and API on one origin.
  *
- * Request pipeline: stats → latency → injected fault → (token endpoint | API guard: app key,
+ * Request pipeline: stats → latency → hold (gate) → injected fault → (token endpoint | API guard: app key,
  * bearer token, tenant binding, rate limit, app approval, module licence) → handler.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -9,6 +9,7 @@ import { createSandboxClock } from './clock.js';
 import { DEFAULT_APP_KEY, DEMO_TENANTS, defaultClientId, defaultClientSecret } from './demo-tenants.js';
 import { encodeContinueFrom, parseFrom, readFeedPage } from './export-feed.js';
 import { createFaultInjector } from './faults.js';
+import { createGates } from './gate.js';
 import { parseListQuery, runListQuery } from './list-query.js';
 import { problem, sendDataPage, sendJson, TRUNCATE_LOCAL } from './problem.js';
 import { createRateLimiter } from './rate-limiter.js';
@@ -62,6 +63,7 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
   const tokens = createTokenStore(options.tokenTtlSeconds ?? 900);
   const limiter = createRateLimiter(options.rateLimitPerSecond ?? 60);
   const faults = createFaultInjector(seed);
+  const gates = createGates();
   const timers = new Set<NodeJS.Timeout>();
   const stats: SandboxStats = { requests: 0, tokenRequests: 0, rateLimited: 0, byPath: {} };
 
@@ -150,7 +152,9 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
 
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     if (latencyMs > 0) await delay(latencyMs);
-    const fault = faults.select({ path: req.path, tenantId: tenantOfRequest(req) });
+    const tenantId = tenantOfRequest(req);
+    await gates.pass({ path: req.path, tenantId });
+    const fault = faults.select({ path: req.path, tenantId });
     if (!fault) return next();
     await applyFault(fault, req, res, next);
   });
@@ -448,6 +452,7 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
     advanceTime: (ms) => clock.advance(ms),
     injectFault: (spec) => faults.add(spec),
     clearFaults: () => faults.clear(),
+    hold: (spec) => gates.hold(spec),
     revokeTokens(tenantId) {
       tenantAtNow(tenantId);
       tokens.revokeTenant(tenantId);
@@ -467,6 +472,7 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
     countRecords: (tenantId, stream) => tenantAtNow(tenantId).data.count(stream),
     stats: () => ({ ...stats, byPath: { ...stats.byPath } }),
     dispose() {
+      gates.releaseAll();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
     },

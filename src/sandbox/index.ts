@@ -12,6 +12,8 @@ export { DEFAULT_APP_KEY, DEMO_TENANTS } from './demo-tenants.js';
 export { LEGACY_CREATED_ON, LEGACY_ODDITIES } from './records.js';
 export type {
   FaultSpec,
+  Hold,
+  HoldSpec,
   RetryAfterMode,
   Sandbox,
   SandboxControls,

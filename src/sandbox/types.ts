@@ -1,7 +1,8 @@
 /** The sandbox's public types (re-exported by index.ts). */
+import type { Hold, HoldSpec } from './gate.js';
 import type { SandboxStream } from './records.js';
 
-export type { SandboxStream };
+export type { Hold, HoldSpec, SandboxStream };
 
 export type SandboxEnvironment = 'integration' | 'production';
 
@@ -115,6 +116,8 @@ export interface SandboxControls {
   advanceTime(ms: number): void;
   injectFault(spec: FaultSpec): void;
   clearFaults(): void;
+  /** Parks matching requests until the returned hold is released (see gate.ts). */
+  hold(spec?: HoldSpec): Hold;
   revokeTokens(tenantId: number): void;
   setApproved(tenantId: number, approved: boolean): void;
   /** Every record a complete sync must hold right now, latest version, in id order (lazy). */

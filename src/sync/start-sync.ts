@@ -65,6 +65,7 @@ export async function startSync(deps: StartSyncDeps, input: StartSyncInput) {
   if (!created) throw new SyncNotAllowedError(input.credentialId);
   const run = await deps.em.findOneOrFail(SyncRun, created.syncRunId, { populate: ['credential.company'] });
   const workflowId = syncWorkflowId(deps.installationId, input.credentialId);
+  let firstExecutionRunId: string;
   try {
     const handle = await deps.temporal.workflow.start(syncTenantWorkflow, {
       taskQueue: deps.taskQueue,
@@ -80,10 +81,7 @@ export async function startSync(deps: StartSyncDeps, input: StartSyncInput) {
       ],
       typedSearchAttributes: searchAttributesFor(run.credential, input.trigger),
     });
-    run.workflowId = workflowId;
-    run.runId = handle.firstExecutionRunId;
-    await deps.em.flush();
-    return { syncRunId: created.syncRunId, workflowId, runId: handle.firstExecutionRunId };
+    firstExecutionRunId = handle.firstExecutionRunId;
   } catch (error) {
     const conflict = error instanceof WorkflowExecutionAlreadyStartedError;
     // The row must not stay `pending` for ever when the start itself failed.
@@ -95,4 +93,10 @@ export async function startSync(deps: StartSyncDeps, input: StartSyncInput) {
     await deps.em.flush();
     throw conflict ? new SyncConflictError(input.credentialId) : error;
   }
+  // From here on the workflow runs: whatever fails below must not call the run failed. The
+  // workflow's first activity records these same ids, so a failed write here loses nothing.
+  run.workflowId = workflowId;
+  run.runId = firstExecutionRunId;
+  await deps.em.flush().catch(() => {});
+  return { syncRunId: created.syncRunId, workflowId, runId: firstExecutionRunId };
 }

@@ -34,12 +34,56 @@ export interface WorkerDeps {
   logger: Logger;
   activities: ActivityDeps;
   workflowBundle?: WorkflowBundleOption;
+  /** How long to wait at start for Temporal to answer (default: one try). */
+  connectTimeoutMs?: number;
 }
 
 export interface RunningWorker {
   readonly worker: Worker;
+  /**
+   * Settles when the worker stops: resolves after `stop()`, rejects when it failed on its own
+   * (then it polls no more, so the process should exit and be restarted).
+   */
+  readonly done: Promise<void>;
   /** Drains in-flight tasks, then closes the connection. */
   stop(): Promise<void>;
+}
+
+/**
+ * Connects to Temporal, retrying until `timeoutMs` has passed: a worker started beside (or before)
+ * its Temporal waits for it, saying what it waits for, instead of failing at once.
+ */
+export async function connectToTemporal(
+  address: string,
+  logger: Logger,
+  timeoutMs = 0,
+): Promise<NativeConnection> {
+  const deadline = Date.now() + timeoutMs;
+  let delayMs = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const connection = await NativeConnection.connect({ address });
+      if (attempt > 1) logger.info({ address, attempt }, 'Temporal answered');
+      return connection;
+    } catch (error) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const waited = Math.round(timeoutMs / 1000);
+        throw new Error(
+          `Temporal at ${address} did not answer${waited ? ` within ${waited} s` : ''} ` +
+            `(TEMPORAL_CONNECT_TIMEOUT_SECONDS): ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      if (attempt === 1)
+        logger.warn(
+          { address, timeoutSeconds: Math.round(timeoutMs / 1000) },
+          'waiting for Temporal to answer',
+        );
+      else logger.debug({ address, attempt, err: error }, 'Temporal still not answering');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, left)));
+      delayMs = Math.min(delayMs * 2, 5_000);
+    }
+  }
 }
 
 let runtimeInstalled = false;
@@ -68,7 +112,7 @@ function installRuntime(logger: Logger) {
 
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   installRuntime(deps.logger);
-  const connection = await NativeConnection.connect({ address: deps.address });
+  const connection = await connectToTemporal(deps.address, deps.logger, deps.connectTimeoutMs);
   const worker = await Worker.create({
     connection,
     namespace: deps.namespace,
@@ -76,11 +120,16 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities(deps.activities),
     shutdownGraceTime: '20 seconds',
+    // A cancellation reaches an activity only in a heartbeat's answer; the SDK would hold
+    // heartbeats back for up to 80 % of the heartbeat timeout (16 s), so a cancelled chunk could
+    // go on fetching that long. Chunks beat every 5 s anyway: send them.
+    maxHeartbeatThrottleInterval: '5 seconds',
   });
   const running = worker.run();
   running.catch((error) => deps.logger.error({ err: error }, 'worker stopped with an error'));
   return {
     worker,
+    done: running,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => {});

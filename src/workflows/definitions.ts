@@ -50,9 +50,18 @@ export interface SyncProgress {
   streams: Record<string, StreamProgress>;
 }
 
-export const pauseSyncSignal = defineSignal('pause');
-export const resumeSyncSignal = defineSignal('resume');
-export const cancelSyncSignal = defineSignal('cancel');
+/**
+ * Which run a signal is meant for. The workflow id is the credential's, shared by all its runs, so
+ * a signal names its run: the workflow ignores one that names another run. Optional for callers
+ * that hold the execution itself (tests, the CLI).
+ */
+export interface SyncSignalTarget {
+  syncRunId?: number;
+}
+
+export const pauseSyncSignal = defineSignal<[SyncSignalTarget?]>('pause');
+export const resumeSyncSignal = defineSignal<[SyncSignalTarget?]>('resume');
+export const cancelSyncSignal = defineSignal<[SyncSignalTarget?]>('cancel');
 export const syncProgressQuery = defineQuery<SyncProgress>('progress');
 
 /**

@@ -1,5 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  executeChild,
+  isCancellation,
+  log,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { type SyncTenantInput, type SyncTenantResult, syncWorkflowId } from './definitions.js';
 import { syncTenantWorkflow } from './sync-tenant.workflow.js';
@@ -50,6 +57,10 @@ export async function scheduledSyncWorkflow(input: ScheduledSyncInput): Promise<
       await runs.markSyncRunSkipped(created.syncRunId, reason);
       return { status: 'skipped', reason, syncRunId: created.syncRunId };
     }
+    // The sync was cancelled on its own (a disabled credential, an operator): its row says so, and
+    // the schedule's run is not a failure. A cancellation of this workflow itself stays one.
+    if (isCancellation(error) && !CancellationScope.current().consideredCancelled)
+      return { syncRunId: created.syncRunId, status: 'cancelled', warnings: [] };
     throw error;
   }
 }

@@ -19,6 +19,7 @@ import {
   resumeSyncSignal,
   type StreamProgress,
   type SyncProgress,
+  type SyncSignalTarget,
   type SyncStreamName,
   type SyncTenantInput,
   type SyncTenantResult,
@@ -69,21 +70,22 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
   const progress: Record<string, StreamProgress> = {};
   for (const stream of input.streams) progress[stream] = input.carried?.[stream] ?? newProgress();
 
-  setHandler(pauseSyncSignal, () => {
-    paused = true;
+  // A signal naming another run (a stale row's) never steers this one.
+  const forThisRun = (target?: SyncSignalTarget) =>
+    target?.syncRunId === undefined || target.syncRunId === input.syncRunId;
+  setHandler(pauseSyncSignal, (target) => {
+    if (forThisRun(target)) paused = true;
   });
-  setHandler(resumeSyncSignal, () => {
-    paused = false;
+  setHandler(resumeSyncSignal, (target) => {
+    if (forThisRun(target)) paused = false;
   });
-  setHandler(cancelSyncSignal, () => {
-    cancelRequested = true;
+  setHandler(cancelSyncSignal, (target) => {
+    if (forThisRun(target)) cancelRequested = true;
   });
   setHandler(
     syncProgressQuery,
     (): SyncProgress => ({ syncRunId: input.syncRunId, paused, cancelRequested, streams: progress }),
   );
-
-  if (!input.carried) await runs.markSyncRunStarted(input.syncRunId);
 
   let continueSuggested = false;
   const stop = () => cancelRequested || continueSuggested;
@@ -142,59 +144,88 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
     else if (!finished && cancelRequested) p.state = 'cancelled';
   }
 
-  let status: SyncTenantResult['status'];
+  let status: SyncTenantResult['status'] | undefined;
   let error: string | undefined;
+  let cancellation: unknown;
+  let streamsDone = false;
+  let reportPauses: Promise<void> = Promise.resolve();
   try {
-    // On a failure, the other streams' chunks in flight are cancelled rather than left running.
-    const streamsScope = new CancellationScope();
-    let streamsDone = false;
-    // The run row follows pause/resume, so the database shows a paused run as paused.
-    const reportPauses = (async () => {
-      let reported = false;
-      for (;;) {
-        await condition(() => paused !== reported || streamsDone);
-        if (streamsDone) return;
-        reported = paused;
-        await runs.markSyncRunPaused(input.syncRunId, reported);
-      }
-    })();
-    await streamsScope
-      .run(() => Promise.all(input.streams.map(runStream)))
-      .catch((e) => {
-        streamsScope.cancel();
-        throw e;
-      })
-      .finally(() => {
-        streamsDone = true;
+    // A run whose credential was disabled before its workflow started does nothing.
+    const started = input.carried ? true : await runs.markSyncRunStarted(input.syncRunId);
+    if (started === false) {
+      status = 'cancelled';
+      warnings.push('the credential was disabled before the run started');
+    } else {
+      // The run row follows pause/resume, so the database shows a paused run as paused. Outside
+      // the cancellable scope: a workflow cancellation must not reject this loop's wait (left
+      // unobserved, that rejection fails the workflow task again and again); it ends with the streams.
+      reportPauses = CancellationScope.nonCancellable(async () => {
+        let reported = false;
+        for (;;) {
+          await condition(() => paused !== reported || streamsDone);
+          if (streamsDone) return;
+          reported = paused;
+          await runs.markSyncRunPaused(input.syncRunId, reported);
+        }
       });
-    await reportPauses;
-    if (
-      !cancelRequested &&
-      continueSuggested &&
-      input.streams.some((s) => !['done', 'skipped'].includes(progress[s]!.state))
-    ) {
-      log.info('continuing as new', { syncRunId: input.syncRunId });
-      return await continueAsNew<typeof syncTenantWorkflow>({
-        ...input,
-        carried: progress,
-        carriedControl: { paused, cancelRequested, warnings },
-      });
+      // On a failure, the other streams' chunks in flight are cancelled rather than left running,
+      // and the run waits until every one has stopped: it then records final totals, and does not
+      // complete while a chunk's cancellation is still on its way (the server would refuse that
+      // completion, a failed workflow task).
+      const streamsScope = new CancellationScope();
+      const settled = await streamsScope.run(() =>
+        Promise.allSettled(
+          input.streams.map((s) =>
+            runStream(s).catch((e) => {
+              streamsScope.cancel();
+              throw e;
+            }),
+          ),
+        ),
+      );
+      const rejected = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      // The stream that failed, rather than the others it had cancelled.
+      const first = rejected.find((e) => !isCancellation(e)) ?? rejected[0];
+      if (first !== undefined) throw first;
     }
-    status = cancelRequested ? 'cancelled' : warnings.length ? 'completed_with_warnings' : 'completed';
   } catch (e) {
     if (isCancellation(e)) {
+      // Cancelled from Temporal itself (Web UI, CLI, handle.cancel(), a disabled credential).
       status = 'cancelled';
+      cancellation = e;
+      for (const s of input.streams)
+        if (!['done', 'skipped'].includes(progress[s]!.state)) progress[s]!.state = 'cancelled';
     } else {
       status = 'failed';
       error = failureMessage(e);
       for (const s of input.streams) if (progress[s]!.state === 'running') progress[s]!.state = 'failed';
     }
+  } finally {
+    streamsDone = true;
   }
+  await reportPauses.catch((e) => log.warn('pause reporting stopped', { error: failureMessage(e) }));
+
+  if (
+    status === undefined &&
+    !cancelRequested &&
+    continueSuggested &&
+    input.streams.some((s) => !['done', 'skipped'].includes(progress[s]!.state))
+  ) {
+    log.info('continuing as new', { syncRunId: input.syncRunId });
+    return await continueAsNew<typeof syncTenantWorkflow>({
+      ...input,
+      carried: progress,
+      carriedControl: { paused, cancelRequested, warnings },
+    });
+  }
+  status ??= cancelRequested ? 'cancelled' : warnings.length ? 'completed_with_warnings' : 'completed';
 
   // Runs even when the workflow itself is being cancelled: the row must say how it ended.
   await CancellationScope.nonCancellable(() =>
     runs.finishSyncRun({ syncRunId: input.syncRunId, status, error: error ?? null, warnings }),
   );
+  // Temporal then shows the execution as Canceled, as the one who cancelled it expects.
+  if (cancellation) throw cancellation;
   if (status === 'failed') throw ApplicationFailure.nonRetryable(error ?? 'sync failed', 'SyncFailed');
   return { syncRunId: input.syncRunId, status, warnings, ...(error ? { error } : {}) };
 }

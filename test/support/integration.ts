@@ -133,6 +133,7 @@ export async function startTestWorker(
   });
   return {
     worker: worker.worker,
+    done: worker.done,
     taskQueue,
     async stop() {
       await worker.stop();

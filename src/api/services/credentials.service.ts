@@ -1,7 +1,13 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { z } from 'zod';
 import type { SecretBox } from '../../crypto/secret-box.js';
-import { type IServiceTitanCredential, ServiceTitanCredential } from '../../db/entities/index.js';
+import {
+  type IServiceTitanCredential,
+  ServiceTitanCredential,
+  SyncRun,
+  SyncSchedule,
+} from '../../db/entities/index.js';
 import { secretPurpose } from '../../db/repositories/credential.repository.js';
 import { AppError } from '../../errors.js';
 import type { ScheduleService } from '../../schedules/index.js';
@@ -20,6 +26,8 @@ export interface CredentialServiceDeps {
   /** A client is made per test, so a test always asks for a fresh token (none cached from before a rotation). */
   serviceTitan: ServiceTitanClientOptions | undefined;
   schedules: ScheduleService | undefined;
+  /** Cancels a disabled credential's run in progress. */
+  temporal: Pick<Client['workflow'], 'getHandle'>;
 }
 
 /** The last 4 characters of a client id; shorter ids are masked whole. */
@@ -81,6 +89,32 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       message: result.message,
       testedAt: new Date().toISOString(),
     };
+  }
+
+  /**
+   * Cancels the credential's run in progress through Temporal (the run ends `cancelled`, its chunk
+   * in hand is cancelled too); returns its id, or null when none was running. The handle names
+   * the run's first execution, so only that run's chain is cancelled.
+   */
+  async function cancelActiveRun(ctx: RouteContext, credentialId: number): Promise<number | null> {
+    const active = await ctx.em.find(
+      SyncRun,
+      { credential: credentialId, status: { $in: ['pending', 'running', 'paused'] } },
+      { orderBy: { id: 'desc' } },
+    );
+    let cancelled: number | null = null;
+    for (const run of active) {
+      // A row still without a workflow is being started: its workflow sees the disabled credential and stops.
+      if (!run.workflowId || !run.runId) continue;
+      try {
+        await deps.temporal.getHandle(run.workflowId, undefined, { firstExecutionRunId: run.runId }).cancel();
+        cancelled ??= run.id;
+      } catch (error) {
+        // Already ended: its row is being finished by its workflow.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+    }
+    return cancelled;
   }
 
   async function flushUnique(ctx: RouteContext) {
@@ -161,7 +195,11 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       return toView(credential);
     },
 
-    /** Disables (keeps the synced data) and removes its schedule. */
+    /**
+     * Disables (keeps the synced data). The flag is committed first, so from then on no sync starts
+     * for the credential, manual or scheduled (both make their run row through a check of it);
+     * then its schedule goes and a run in progress is cancelled. The answer says what was stopped.
+     */
     async disable(ctx: RouteContext, id: number) {
       const credential = await visibleCredential(ctx, id);
       credential.disabledAt ??= new Date();
@@ -170,8 +208,14 @@ export function createCredentialService(deps: CredentialServiceDeps) {
       credential.accessTokenEncrypted = null;
       credential.accessTokenExpiresAt = null;
       await ctx.em.flush();
-      await deps.schedules?.remove(id);
-      return toView(credential);
+      let scheduleRemoved = false;
+      if (deps.schedules) {
+        scheduleRemoved = (await ctx.em.count(SyncSchedule, { credential: id })) > 0;
+        await deps.schedules.remove(id);
+      }
+      const cancelledSyncRunId = await cancelActiveRun(ctx, id);
+      ctx.audit.details = { ...ctx.audit.details, cancelledSyncRunId, scheduleRemoved };
+      return { ...toView(credential), cancelledSyncRunId, scheduleRemoved };
     },
 
     async test(ctx: RouteContext, id: number) {

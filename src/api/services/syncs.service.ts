@@ -1,5 +1,10 @@
 import type { FilterQuery } from '@mikro-orm/postgresql';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import type { Response } from 'express';
 import type { z } from 'zod';
 import { mayReadPersonalData } from '../../auth/index.js';
@@ -75,10 +80,33 @@ export function createSyncService(deps: SyncServiceDeps) {
     if (!activeStatuses.includes(run.status) || !run.workflowId) return null;
     try {
       const handle = deps.temporal.workflow.getHandle(run.workflowId);
-      return await deps.temporal.withDeadline(Date.now() + 2_000, () => handle.query(syncProgressQuery));
+      const progress = await deps.temporal.withDeadline(Date.now() + 2_000, () =>
+        handle.query(syncProgressQuery),
+      );
+      // The workflow id is the credential's: a newer run may answer for a stale row.
+      return progress.syncRunId === run.id ? progress : null;
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The execution the row's run is now in, or null when that run no longer runs. A row keeps its
+   * first execution's run id; continue-as-new keeps the chain (same first run id), while a newer
+   * run of the same credential is another chain, so a stale row never reaches it.
+   */
+  async function currentExecution(run: ISyncRun): Promise<WorkflowHandle | null> {
+    if (!run.workflowId || !run.runId) return null;
+    let description: WorkflowExecutionDescription;
+    try {
+      description = await deps.temporal.workflow.getHandle(run.workflowId).describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return null;
+      throw error;
+    }
+    const firstRunId = description.raw.workflowExecutionInfo?.firstRunId || description.runId;
+    if (description.status.name !== 'RUNNING' || firstRunId !== run.runId) return null;
+    return deps.temporal.workflow.getHandle(run.workflowId, description.runId);
   }
 
   async function visibleRun(ctx: RouteContext, id: number): Promise<ISyncRun> {
@@ -96,12 +124,21 @@ export function createSyncService(deps: SyncServiceDeps) {
       new AppError('sync_not_running', `Sync run ${id} is ${run.status}, not running: nothing to ${name}.`, {
         status: run.status,
       });
-    if (!activeStatuses.includes(run.status) || !run.workflowId) throw notRunning();
-    try {
-      await deps.temporal.workflow.getHandle(run.workflowId).signal(signals[name]);
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw notRunning();
-      throw error;
+    if (!activeStatuses.includes(run.status)) throw notRunning();
+    // Bound to one execution: if it continues as new between the look-up and the signal, the
+    // signal is refused and the next look-up finds the new execution of the same chain.
+    for (let attempt = 1; ; attempt++) {
+      const handle = await currentExecution(run);
+      if (!handle) throw notRunning();
+      try {
+        await handle.signal(signals[name], { syncRunId: run.id });
+        break;
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError) || attempt >= 3) {
+          if (error instanceof WorkflowNotFoundError) throw notRunning();
+          throw error;
+        }
+      }
     }
     await ctx.em.refresh(run);
     return toView(run, await liveProgress(run));

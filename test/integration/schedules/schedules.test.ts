@@ -210,21 +210,30 @@ describe('schedules', () => {
     );
     expect(first.map((r) => [r.trigger, r.status])).toEqual([['schedule', 'completed']]);
 
-    sandbox.injectFault({ kind: 'slow', delayMs: 1_500, count: 2 });
-    const manual = await startSync(
-      {
-        em: orm.em.fork(),
-        temporal: temporal.client,
-        taskQueue: worker.taskQueue,
-        installationId: testInstallationId,
-      },
-      { credentialId: id, trigger: 'manual', mode: 'full' },
-    );
-    await handle.trigger();
-    const runs = await waitForRuns(orm, 3, (all) =>
-      all.every((r) => ['completed', 'skipped', 'failed'].includes(r.status)),
-    );
-    sandbox.clearFaults();
+    // The manual run is held in flight until the scheduled one has been turned away.
+    const hold = sandbox.hold();
+    let runs: Awaited<ReturnType<typeof waitForRuns>>;
+    let manual: Awaited<ReturnType<typeof startSync>>;
+    try {
+      manual = await startSync(
+        {
+          em: orm.em.fork(),
+          temporal: temporal.client,
+          taskQueue: worker.taskQueue,
+          installationId: testInstallationId,
+        },
+        { credentialId: id, trigger: 'manual', mode: 'full' },
+      );
+      await hold.reached();
+      await handle.trigger();
+      await waitForRuns(orm, 3, (all) => all.some((r) => r.trigger === 'schedule' && r.status === 'skipped'));
+      hold.release();
+      runs = await waitForRuns(orm, 3, (all) =>
+        all.every((r) => ['completed', 'skipped', 'failed'].includes(r.status)),
+      );
+    } finally {
+      hold.release();
+    }
     const byId = new Map(runs.map((r) => [r.id, r]));
     expect(byId.get(manual.syncRunId)?.status).toBe('completed');
     expect(runs.filter((r) => r.trigger === 'schedule').map((r) => r.status)).toEqual([

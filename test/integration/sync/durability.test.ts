@@ -85,14 +85,16 @@ describe('durable sync runs', () => {
   it('when paused, then no page is fetched until resumed; when cancelled, then the chunk in hand finishes and the run is cancelled', async () => {
     const slow = await startSandbox({
       rateLimitPerSecond: 0,
-      latencyMs: 40,
       pageSizes: { customers: 20, contacts: 20, invoices: 20 },
       tenants: [{ tenantId: TENANT + 1, customers: 2_000, invoices: 4_000 }],
     });
+    // One page per chunk: after the pause, each stream finishes exactly the page in hand.
     const worker = await startTestWorker(orm, {
       serviceTitan: { appKey: slow.appKey, url: slow.url },
-      chunkMs: 300,
+      chunkMs: 1,
     });
+    // The run's first requests wait until the pause has landed.
+    const hold = slow.hold({ tenantId: TENANT + 1 });
     try {
       const { credentialId } = await createCompanyWithCredential(orm, slow.tenants[0]!);
       const started = await startSync(
@@ -105,24 +107,20 @@ describe('durable sync runs', () => {
         { credentialId, trigger: 'manual', mode: 'full' },
       );
       const handle = temporal.client.workflow.getHandle(started.workflowId);
-      await waitFor('first pages', async () => {
-        const p = await handle.query(syncProgressQuery);
-        return Object.values(p.streams).some((s) => s.pages > 0) ? p : undefined;
-      });
+      await hold.reached();
 
       await handle.signal(pauseSyncSignal);
-      const paused = await waitFor('streams to pause', async () => {
-        const p = await handle.query(syncProgressQuery);
-        return Object.values(p.streams).every((s) => s.state === 'paused' || s.state === 'done')
-          ? p
-          : undefined;
-      });
-      expect(paused.paused).toBe(true);
       await waitFor('run row paused', async () =>
         (await orm.em.fork().findOneOrFail(SyncRun, started.syncRunId)).status === 'paused'
           ? true
           : undefined,
       );
+      hold.release();
+      const paused = await waitFor('streams to pause', async () => {
+        const p = await handle.query(syncProgressQuery);
+        return Object.values(p.streams).every((s) => s.state === 'paused') ? p : undefined;
+      });
+      expect(paused.paused).toBe(true);
       const requestsWhilePaused = slow.stats().requests;
       await new Promise((r) => setTimeout(r, 1_000));
       expect(slow.stats().requests).toBe(requestsWhilePaused);
@@ -131,7 +129,11 @@ describe('durable sync runs', () => {
       await waitFor('pages after resume', async () =>
         slow.stats().requests > requestsWhilePaused ? true : undefined,
       );
-      expect((await orm.em.fork().findOneOrFail(SyncRun, started.syncRunId)).status).toBe('running');
+      await waitFor('run row running', async () =>
+        (await orm.em.fork().findOneOrFail(SyncRun, started.syncRunId)).status === 'running'
+          ? true
+          : undefined,
+      );
 
       await handle.signal(cancelSyncSignal);
       const result = await handle.result();
@@ -145,6 +147,7 @@ describe('durable sync runs', () => {
       expect(stored.length).toBe(run.counts.invoices?.upserted);
       expect(stored.length).toBeLessThan(4_000);
     } finally {
+      hold.release();
       await worker.stop();
       await slow.close();
     }
@@ -155,13 +158,15 @@ describe('durable sync runs', () => {
     // The worker root polls TASK_QUEUE scoped by the database's installation id.
     const taskQueue = installationTaskQueue(prefix, testInstallationId);
     const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
-    sandbox.injectFault({ kind: 'slow', delayMs: 150, rate: 1 });
+    // A few pages pass, then the run waits: it is killed mid-run, however fast the machine.
+    const hold = sandbox.hold({ tenantId: TENANT, after: 8 });
     const child = await spawnWorker(prefix);
     try {
       const started = await startSync(
         { em: orm.em.fork(), temporal: temporal.client, taskQueue, installationId: testInstallationId },
         { credentialId, trigger: 'manual', mode: 'full' },
       );
+      await hold.reached();
       await waitFor(
         'some pages committed',
         async () => {
@@ -173,7 +178,7 @@ describe('durable sync runs', () => {
       );
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      sandbox.clearFaults();
+      hold.release();
 
       const worker = await startTestWorker(orm, {
         serviceTitan: { appKey: sandbox.appKey, url: sandbox.url },
@@ -189,6 +194,7 @@ describe('durable sync runs', () => {
       expect(await ids('invoices_stream')).toEqual(truthIds('invoices'));
       expect(await ids('servicetitan_customer_contacts')).toEqual(truthIds('contacts'));
     } finally {
+      hold.release();
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 120_000);
@@ -204,7 +210,8 @@ describe('durable sync runs', () => {
     });
     try {
       const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
-      sandbox.injectFault({ kind: 'slow', delayMs: 60, rate: 1 });
+      // Each round lets a few pages through, then holds the run while its sessions are killed.
+      let hold = sandbox.hold({ tenantId: TENANT, after: 6 });
       const started = await startSync(
         {
           em: orm.em.fork(),
@@ -217,14 +224,18 @@ describe('durable sync runs', () => {
       const handle = temporal.client.workflow.getHandle(started.workflowId);
       let killed = 0;
       for (let round = 0; round < 3; round++) {
+        await hold.reached();
+        // The row's counts are committed with each page (the workflow hears of them per chunk).
         await waitFor('pages between kills', async () => {
-          const p = await handle.query(syncProgressQuery);
-          const pages = Object.values(p.streams).reduce((n, s) => n + s.pages, 0);
-          return pages >= 4 * (round + 1) ? pages : undefined;
+          const run = await orm.em.fork().findOneOrFail(SyncRun, started.syncRunId);
+          const pages = Object.values(run.counts).reduce((n, c) => n + c.pages, 0);
+          return pages >= 3 * (round + 1) ? pages : undefined;
         });
         killed += await terminateConnections('stsync-worker-under-test');
+        const next = round < 2 ? sandbox.hold({ tenantId: TENANT, after: 6 }) : undefined;
+        hold.release();
+        if (next) hold = next;
       }
-      sandbox.clearFaults();
       expect(killed).toBeGreaterThan(0);
       expect((await handle.result()).status).toBe('completed');
       expect(await ids('members_stream')).toEqual(truthIds('customers'));

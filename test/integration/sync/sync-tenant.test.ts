@@ -164,7 +164,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
   });
 
   it('when a second sync of the same credential starts while one runs, then it is refused and recorded as skipped', async () => {
-    const t = tenant(TENANT);
+    const t = tenant(TENANT + 1);
     const { credentialId } = await createCompanyWithCredential(h.orm, t);
     const deps = {
       em: h.orm.em.fork(),
@@ -172,13 +172,21 @@ describe('syncTenantWorkflow against the sandbox', () => {
       taskQueue: h.worker.taskQueue,
       installationId: testInstallationId,
     };
-    const first = await startSync(deps, { credentialId, trigger: 'manual', mode: 'full' });
-    await expect(startSync(deps, { credentialId, trigger: 'cli', mode: 'full' })).rejects.toThrow(
-      /already running/,
-    );
-    await h.temporal.client.workflow.getHandle(first.workflowId).result();
+    // The first run waits on its first request until the second start has been refused.
+    const hold = h.sandbox.hold({ tenantId: t.tenantId });
+    try {
+      const first = await startSync(deps, { credentialId, trigger: 'manual', mode: 'full' });
+      await hold.reached();
+      await expect(startSync(deps, { credentialId, trigger: 'cli', mode: 'full' })).rejects.toThrow(
+        /already running/,
+      );
+      hold.release();
+      await h.temporal.client.workflow.getHandle(first.workflowId).result();
+    } finally {
+      hold.release();
+    }
     const runs = await h.orm.em.fork().find(SyncRun, {}, { orderBy: { id: 'asc' } });
-    expect(runs.map((r) => r.status)).toEqual(['completed', 'skipped']);
+    expect(runs.map((r) => r.status)).toEqual(['completed_with_warnings', 'skipped']);
   });
 
   it('when a sync runs, then its history holds far fewer events than pages and no record data or secret', async () => {
