@@ -37,19 +37,6 @@ async function main() {
     activities,
     connectTimeoutMs: config.temporal.connectTimeoutSeconds * 1000,
   });
-  logger.info({ taskQueue, installationId }, 'worker running');
-  // Every worker makes the retention schedule match its policy (idempotent); a failure here
-  // is logged, not fatal: syncs do not depend on it.
-  const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
-  await ensureRetentionSchedule({
-    temporal: temporal.client,
-    taskQueue,
-    installationId,
-    policy: config.retention,
-    logger,
-  })
-    .catch((error: unknown) => logger.error({ err: error }, 'retention schedule could not be ensured'))
-    .finally(() => temporal.close());
   const release = async () => {
     activities.close();
     await closeOrm(orm);
@@ -65,6 +52,19 @@ async function main() {
     await release().catch(() => {});
     process.exit(1);
   });
+  logger.info({ taskQueue, installationId }, 'worker running');
+  // Every worker makes the retention schedule match its policy (idempotent); a failure here
+  // is logged, not fatal: syncs do not depend on it.
+  const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
+  await ensureRetentionSchedule({
+    temporal: temporal.client,
+    taskQueue,
+    installationId,
+    policy: config.retention,
+    logger,
+  })
+    .catch((error: unknown) => logger.error({ err: error }, 'retention schedule could not be ensured'))
+    .finally(() => temporal.close());
 }
 
 await main().catch(failStartup);
