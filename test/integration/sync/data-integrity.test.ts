@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Pool, PoolClient } from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Company, ServiceTitanCredential, SyncRun } from '../../../src/db/entities/index.js';
 import { secretPurpose } from '../../../src/db/repositories/credential.repository.js';
@@ -230,6 +231,44 @@ describe('data integrity', () => {
       await new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
       sandbox.dispose();
+    }
+  });
+
+  it('when a backfill commits its pages, then it waits for the WAL flush; an export sync, whose cursor rolls back with its data, does not', async () => {
+    const { credentials } = await companyWithBothEnvironments();
+    // Every statement the worker's pool connections run, seen through the pool they come from.
+    const pool = (await h.orm.em.getConnection().getNativeClient()) as unknown as Pool;
+    const seen: string[] = [];
+    const wrapped = new WeakSet<PoolClient>();
+    const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+    pool.connect = ((...args: unknown[]) => {
+      if (args.length) return connect(...args);
+      return (connect() as Promise<PoolClient>).then((client) => {
+        if (!wrapped.has(client)) {
+          wrapped.add(client);
+          const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+          client.query = ((...a: unknown[]) => {
+            if (typeof a[0] === 'string') seen.push(a[0]);
+            return query(...a);
+          }) as typeof client.query;
+        }
+        return client;
+      });
+    }) as typeof pool.connect;
+    const asyncCommits = () => seen.filter((q) => /synchronous_commit\s*=\s*off/i.test(q)).length;
+    try {
+      const times = [...truth(PRODUCTION, 'invoices').values()].sort();
+      const window = { from: `${times[10]}Z`, to: `${times[times.length - 10]}Z` };
+      const backfill = await runSync(credentials.production, window, ['invoices']);
+      expect(backfill.status).toBe('completed');
+      expect(backfill.counts.invoices?.pages).toBeGreaterThan(0);
+      expect(asyncCommits()).toBe(0);
+
+      const full = await runSync(credentials.production, 'full', ['invoices']);
+      expect(full.status).toBe('completed');
+      expect(asyncCommits()).toBe(full.counts.invoices?.pages);
+    } finally {
+      pool.connect = connect as typeof pool.connect;
     }
   });
 });
