@@ -5,7 +5,7 @@ import { readInstallationId } from '../db/installation.js';
 import { migrateUp } from '../db/migrate.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
-import { ensureRetentionSchedule } from '../retention/schedule.js';
+import { ensureRetentionScheduleAtStart } from '../retention/schedule.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
@@ -81,14 +81,13 @@ async function main() {
       activities,
     });
     onStop('worker', () => worker.stop());
-    // Retention is housekeeping: a failure to set it up is logged, never stops the product.
-    await ensureRetentionSchedule({
+    await ensureRetentionScheduleAtStart({
       temporal: temporal.client,
       taskQueue,
       installationId,
       policy: config.retention,
       logger,
-    }).catch((error: unknown) => logger.error({ err: error }, 'retention schedule could not be ensured'));
+    });
 
     const secrets = createSecretBox(keys);
     const schedules = createScheduleService({

@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { readInstallationId } from '../db/installation.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
-import { ensureRetentionSchedule } from '../retention/schedule.js';
+import { ensureRetentionScheduleAtStart } from '../retention/schedule.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
 import { installationTaskQueue } from '../workflows/definitions.js';
@@ -53,18 +53,15 @@ async function main() {
     process.exit(1);
   });
   logger.info({ taskQueue, installationId }, 'worker running');
-  // Every worker makes the retention schedule match its policy (idempotent); a failure here
-  // is logged, not fatal: syncs do not depend on it.
+  // Every worker makes the retention schedule match its policy (idempotent).
   const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
-  await ensureRetentionSchedule({
+  await ensureRetentionScheduleAtStart({
     temporal: temporal.client,
     taskQueue,
     installationId,
     policy: config.retention,
     logger,
-  })
-    .catch((error: unknown) => logger.error({ err: error }, 'retention schedule could not be ensured'))
-    .finally(() => temporal.close());
+  }).finally(() => temporal.close());
 }
 
 await main().catch(failStartup);

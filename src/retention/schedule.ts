@@ -73,3 +73,18 @@ export async function ensureRetentionSchedule(deps: {
   deps.logger.info({ scheduleId: ids.scheduleId, policy, outcome }, 'retention schedule ensured');
   return outcome;
 }
+
+/**
+ * What every root calls at start: retention is housekeeping, so a schedule that cannot be set up
+ * (Temporal refusing, say) is logged and never stops the product; the next start tries again.
+ */
+export async function ensureRetentionScheduleAtStart(
+  deps: Parameters<typeof ensureRetentionSchedule>[0],
+): Promise<void> {
+  await ensureRetentionSchedule(deps).catch((error: unknown) =>
+    deps.logger.error(
+      { err: error },
+      'retention schedule could not be ensured; old data is not pruned until it is',
+    ),
+  );
+}
