@@ -111,6 +111,12 @@ export const configSchema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   ENCRYPTION_KEYS: encryptionKeys.optional(),
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
   SERVICETITAN_APP_KEY: optionalString,
   SERVICETITAN_INTEGRATION_AUTH_URL: url('https://auth-integration.servicetitan.io'),
   SERVICETITAN_INTEGRATION_API_URL: url('https://api-integration.servicetitan.io'),
@@ -148,6 +154,8 @@ export interface Config {
     readonly port: number;
     readonly adminToken: string | undefined;
     readonly trustProxy: TrustProxy;
+    /** How long a console session lasts after sign-in (absolute, not renewed by use). */
+    readonly sessionTtlHours: number;
   };
   readonly logLevel: Env['LOG_LEVEL'];
   /** Unset: pretty on a terminal, JSON otherwise (src/logger.ts). */
@@ -201,7 +209,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
       connectTimeoutSeconds: e.TEMPORAL_CONNECT_TIMEOUT_SECONDS,
     },
-    api: { host: e.HOST, port: e.PORT, adminToken: e.ADMIN_TOKEN, trustProxy: e.TRUST_PROXY },
+    api: {
+      host: e.HOST,
+      port: e.PORT,
+      adminToken: e.ADMIN_TOKEN,
+      trustProxy: e.TRUST_PROXY,
+      sessionTtlHours: e.SESSION_TTL_HOURS,
+    },
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     encryptionKeys: e.ENCRYPTION_KEYS,

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import { createAuditLog } from '../audit/index.js';
-import { createFailureLimiter, createTokenService } from '../auth/index.js';
+import { createFailureLimiter, createSessionService, createTokenService } from '../auth/index.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
 import type { ScheduleService } from '../schedules/index.js';
@@ -14,6 +14,7 @@ import { adminRoutes } from './routes/admin.routes.js';
 import { companyRoutes } from './routes/companies.routes.js';
 import { credentialRoutes } from './routes/credentials.routes.js';
 import { scheduleRoutes } from './routes/schedules.routes.js';
+import { createSessionRoutes, createSignInLinkRoutes } from './routes/session.routes.js';
 import { syncRoutes } from './routes/syncs.routes.js';
 import { createCompanyService } from './services/companies.service.js';
 import { createCredentialService } from './services/credentials.service.js';
@@ -37,6 +38,8 @@ export interface AdminApiOptions {
   temporalUi?: { url: string; namespace: string } | undefined;
   /** Failed authentications per address per window before 429 (default 20 per minute). */
   authFailures?: { max: number; windowMs: number };
+  /** How long a console session lasts after sign-in (SESSION_TTL_HOURS, default 12). */
+  sessionTtlHours?: number;
   /** Default 100kb. */
   bodyLimit?: string;
   progressPollMs?: number;
@@ -83,7 +86,10 @@ export function createAdminRoutes(deps: AdminApiOptions) {
   };
 }
 
-/** The /api router: the OpenAPI document, then authentication, body parsing and every route. */
+/**
+ * The /api router (the OpenAPI document, console sign-in, then authentication, body parsing and
+ * every route) and the router of `/signin` links, which sits outside /api.
+ */
 export function createAdminApi(
   base: { orm: MikroORM; temporal: Client; logger: Logger },
   deps: AdminApiOptions,
@@ -93,12 +99,20 @@ export function createAdminApi(
   const document = buildOpenApiDocument(routes, { version: '1' });
   const limiter = createFailureLimiter(deps.authFailures ?? { max: 20, windowMs: 60_000 });
 
+  const sessions = createSessionService({
+    tokens,
+    adminToken: deps.adminToken,
+    ttlHours: deps.sessionTtlHours ?? 12,
+  });
+  const sessionDeps = { orm: base.orm, sessions, limiter, audit };
+
   const router = Router();
   router.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
-  router.use(authenticate({ orm: base.orm, tokens, limiter, logger: base.logger }));
+  router.use(createSessionRoutes(sessionDeps));
+  router.use(authenticate({ orm: base.orm, tokens, sessions, limiter, logger: base.logger }));
   router.use(express.json({ limit: deps.bodyLimit ?? '100kb', strict: true }));
   mountRoutes(router, routes, { audit, ...(deps.validateResponses ? { validateResponses: true } : {}) });
-  return { router, routes, document };
+  return { router, signInRouter: createSignInLinkRoutes(sessionDeps), routes, document };
 }

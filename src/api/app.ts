@@ -45,7 +45,9 @@ export function createApp(deps: AppDeps) {
     }),
   );
   if (deps.api) {
-    app.use('/api', createAdminApi(deps, deps.api).router);
+    const adminApi = createAdminApi(deps, deps.api);
+    app.use('/api', adminApi.router);
+    app.use(adminApi.signInRouter);
   } else {
     app.use('/api', () => {
       throw new AppError('not_configured', 'The admin API is not configured on this server.');

@@ -11,6 +11,7 @@ export const statusByCode: Readonly<Record<string, number>> = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
+  csrf_failed: 403,
   not_found: 404,
   conflict: 409,
   sync_in_progress: 409,

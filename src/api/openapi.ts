@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { SESSION_COOKIE } from '../auth/index.js';
 import { errorBodySchema, statusByCode } from './errors.js';
 import type { AnyRoute } from './route.js';
+import { sessionCreateSchema, sessionView } from './schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -117,23 +119,88 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: { versio
           }
         : {}),
       responses,
-      security: [{ bearer: [] }],
+      security: [{ bearer: [] }, { session: [] }],
     };
   }
+  paths['/api/session'] = sessionOperations(components, errorRef);
   return {
     openapi: '3.1.0',
     info: {
       title: 'servicetitan-sync admin API',
       version: info.version,
       description:
-        'Manages companies, ServiceTitan credentials, syncs and schedules. Every route needs `Authorization: Bearer <token>`; ' +
+        'Manages companies, ServiceTitan credentials, syncs and schedules. Every route needs `Authorization: Bearer <token>` ' +
+        "or the browser console's `stsync_session` cookie (from `POST /api/session`), with the `X-CSRF-Token` header of that " +
+        'session on POST, PUT, PATCH and DELETE; ' +
         'viewers read, operators also run and schedule syncs, admins also manage credentials, companies and tokens.',
     },
     servers: [{ url: '/' }],
     paths,
     components: {
       schemas: components,
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+      },
+    },
+  };
+}
+
+/** The console session's operations (src/api/routes/session.routes.ts): outside the route table, as they authenticate. */
+function sessionOperations(components: Record<string, JsonSchema>, errorRef: JsonSchema) {
+  const error = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: errorRef } },
+  });
+  const session = {
+    content: { 'application/json': { schema: toSchema(sessionView, 'output', components) } },
+  };
+  const cookie = `Sets the HttpOnly, SameSite=Strict \`${SESSION_COOKIE}\` cookie (Secure over https).`;
+  return {
+    post: {
+      operationId: 'postSession',
+      summary: 'Sign the console in with an API token',
+      description: `${cookie} The answer's \`csrfToken\` goes in the \`X-CSRF-Token\` header of every change made with the cookie.`,
+      tags: ['Session'],
+      parameters: [],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: toSchema(sessionCreateSchema, 'input', components) } },
+      },
+      responses: {
+        '200': { description: 'Signed in', ...session },
+        '400': error('validation_failed, invalid_json'),
+        '401': error('unauthorized: the token is unknown or revoked'),
+        '429': error('rate_limited'),
+        '500': error('internal'),
+      },
+      security: [],
+    },
+    get: {
+      operationId: 'getSession',
+      summary: 'Get the signed-in console session',
+      tags: ['Session'],
+      parameters: [],
+      responses: {
+        '200': { description: 'The session', ...session },
+        '401': error('unauthorized: not signed in, or the session ended'),
+        '429': error('rate_limited'),
+        '500': error('internal'),
+      },
+      security: [{ session: [] }],
+    },
+    delete: {
+      operationId: 'deleteSession',
+      summary: 'Sign the console out',
+      description: `Ends the session and clears its cookie; needs \`X-CSRF-Token\` while the session is live.`,
+      tags: ['Session'],
+      parameters: [],
+      responses: {
+        '204': { description: 'Signed out' },
+        '403': error('csrf_failed'),
+        '500': error('internal'),
+      },
+      security: [{ session: [] }],
     },
   };
 }

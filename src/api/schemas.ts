@@ -342,3 +342,20 @@ export const auditView = z
   })
   .meta({ id: 'AuditEvent' });
 export const auditPage = pageOf(auditView);
+
+// Console sessions (src/api/routes/session.routes.ts) ---------------------------------------------
+export const sessionCreateSchema = z.strictObject({
+  token: z.string().min(1, 'an API token is required').max(512),
+});
+export const sessionView = z
+  .object({
+    principal: z.object({
+      role: z.enum(apiRoles),
+      companyId: z.int().nullable(),
+      tokenName: z.string(),
+    }),
+    /** Sent back as the `X-CSRF-Token` header on every cookie-authenticated change. */
+    csrfToken: z.string(),
+    expiresAt: dateTime,
+  })
+  .meta({ id: 'Session' });

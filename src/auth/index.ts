@@ -8,6 +8,17 @@ export {
 } from './access.js';
 export { createFailureLimiter, type FailureLimiter } from './failure-limiter.js';
 export {
+  CSRF_HEADER,
+  createSessionService,
+  createSignInCode,
+  csrfTokenOf,
+  type OpenSession,
+  SESSION_COOKIE,
+  type SessionService,
+  type SessionView,
+  SIGN_IN_LINK_TOKEN_NAME,
+} from './sessions.js';
+export {
   createTokenService,
   generateToken,
   hashToken,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type ApiRole, ApiToken, Company, type IApiToken } from '../db/entities/index.js';
+import { type ApiRole, ApiToken, Company, ConsoleSession, type IApiToken } from '../db/entities/index.js';
 import { AppError } from '../errors.js';
 
 /** Who is calling: a stored token, the ADMIN_TOKEN bootstrap admin, or the CLI. */
@@ -95,6 +95,8 @@ export function createTokenService(deps: { adminToken?: string | undefined }) {
       const row = await em.findOne(ApiToken, id);
       if (!row) throw new AppError('not_found', `Token ${id} does not exist.`);
       row.revokedAt ??= new Date();
+      // Its console sessions end with it (sign-in also checks the token, this just tidies up).
+      await em.nativeDelete(ConsoleSession, { token: id });
       await em.flush();
       return toView(row);
     },

@@ -43,6 +43,7 @@ async function main() {
           logger,
         }),
         adminToken: config.api.adminToken,
+        sessionTtlHours: config.api.sessionTtlHours,
         ...(config.temporal.uiUrl
           ? { temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace } }
           : {}),

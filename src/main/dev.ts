@@ -1,4 +1,5 @@
 import { createApp } from '../api/app.js';
+import { createSignInCode } from '../auth/index.js';
 import { loadConfig } from '../config.js';
 import { createSecretBox } from '../crypto/secret-box.js';
 import { readInstallationId } from '../db/installation.js';
@@ -110,6 +111,7 @@ async function main() {
           installationId,
           schedules,
           adminToken: config.api.adminToken,
+          sessionTtlHours: config.api.sessionTtlHours,
           temporalUi: infra.temporalUiUrl
             ? { url: infra.temporalUiUrl, namespace: config.temporal.namespace }
             : undefined,
@@ -140,10 +142,15 @@ async function main() {
     });
     onStop('runtime file', removeRuntime);
 
+    // One click from the terminal to the console: a single-use code, valid 10 minutes, that
+    // signs the browser in as the admin token kept for these links (made on first start).
+    const signIn = await createSignInCode(orm, { role: 'admin', ttlSeconds: 600 });
+
     const ui = infra.temporalUiUrl;
     const lines = [
       '',
       'servicetitan-sync is running',
+      `  Console         ${server.url}/signin?code=${signIn.code}  (sign-in link: works once, for 10 minutes)`,
       `  API             ${server.url}  (readiness: ${server.url}/readyz)`,
       `  Temporal        ${infra.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${taskQueue}`,
       ...(ui ? [`  Temporal Web UI ${ui}`] : []),

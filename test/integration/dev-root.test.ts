@@ -272,6 +272,18 @@ describe('npm start (embedded everything)', () => {
         const ready = await fetch(`${first.apiUrl}/readyz`);
         expect(ready.status).toBe(200);
         expect(first.output()).toMatch(/Demo sync\s+run \d+ of credential \d+ is running/);
+        // The printed console link signs a browser in, once.
+        const link = /Console\s+(http:\/\/127\.0\.0\.1:\d+\/signin\?code=[\w-]+)/.exec(first.output())?.[1];
+        expect(link, 'a sign-in link is printed').toBeDefined();
+        const signedIn = await fetch(link!, { redirect: 'manual' });
+        expect(signedIn.status).toBe(303);
+        expect(signedIn.headers.get('location')).toBe('/');
+        const cookie = signedIn.headers.get('set-cookie')?.split(';')[0];
+        expect(cookie).toMatch(/^stsync_session=/);
+        const session = await fetch(`${first.apiUrl}/api/session`, { headers: { cookie: cookie! } });
+        expect(session.status).toBe(200);
+        expect(((await session.json()) as { principal: { role: string } }).principal.role).toBe('admin');
+        expect((await fetch(link!, { redirect: 'manual' })).status).toBe(401);
         // The CLI beside a running npm start uses its database and Temporal (runtime.json).
         const reconcile = await runCli(dataDir, ['schedules', 'reconcile']);
         expect(reconcile).toMatch(/schedules reconciled: 0 created, 0 updated, 0 deleted, 1 unchanged/);

@@ -50,6 +50,8 @@ describe('loadConfig', () => {
     ['ENCRYPTION_KEYS', { ENCRYPTION_KEYS: 'no-version-here' }],
     ['ENCRYPTION_KEYS', { ENCRYPTION_KEYS: `v1:${key32},v1:${key32}` }],
     ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short' }],
+    ['SESSION_TTL_HOURS', { SESSION_TTL_HOURS: '0' }],
+    ['SESSION_TTL_HOURS', { SESSION_TTL_HOURS: 'a day' }],
     ['SERVICETITAN_PRODUCTION_AUTH_URL', { SERVICETITAN_PRODUCTION_AUTH_URL: 'not a url' }],
     ['SANDBOX_PORT', { SANDBOX_PORT: '-1' }],
     ['TEMPORAL_UI_URL', { TEMPORAL_UI_URL: 'ftp://ui' }],
@@ -71,6 +73,11 @@ describe('loadConfig', () => {
     ['loopback, 10.0.0.0/8,fd00::/8', ['loopback', '10.0.0.0/8', 'fd00::/8']],
   ])('when TRUST_PROXY is %s, then trust proxy is %j', (raw, expected) => {
     expect(loadConfig(raw === undefined ? {} : { TRUST_PROXY: raw }).api.trustProxy).toEqual(expected);
+  });
+
+  it('when SESSION_TTL_HOURS is unset or given, then console sessions last 12 hours or that long', () => {
+    expect(loadConfig({}).api.sessionTtlHours).toBe(12);
+    expect(loadConfig({ SESSION_TTL_HOURS: '2' }).api.sessionTtlHours).toBe(2);
   });
 
   it('when variables are empty, as copied from .env.example, then they count as unset', () => {

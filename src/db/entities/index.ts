@@ -1,6 +1,7 @@
 export * from './api-token.entity.js';
 export * from './audit-event.entity.js';
 export * from './company.entity.js';
+export * from './console-session.entity.js';
 export * from './ingest.entities.js';
 export * from './installation.entity.js';
 export * from './servicetitan-credential.entity.js';
@@ -10,6 +11,7 @@ export * from './sync-stream-state.entity.js';
 import { ApiToken } from './api-token.entity.js';
 import { AuditEvent } from './audit-event.entity.js';
 import { Company } from './company.entity.js';
+import { ConsoleSession, SignInCode } from './console-session.entity.js';
 import {
   CustomerContact,
   InvoiceRecord,
@@ -37,4 +39,6 @@ export const entities = [
   ApiToken,
   AuditEvent,
   Installation,
+  ConsoleSession,
+  SignInCode,
 ];

@@ -62,7 +62,13 @@ describe('OpenAPI document', () => {
       ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/')));
 
     const { routes } = createAdminRoutes({ taskQueue: 'x', installationId: 'x' });
-    const listed = routes(h.temporal).map((r) => `${r.method} /api${r.path.replace(/:(\w+)/g, '{$1}')}`);
+    const listed = [
+      ...routes(h.temporal).map((r) => `${r.method} /api${r.path.replace(/:(\w+)/g, '{$1}')}`),
+      // The console session's operations, outside the route table (src/api/routes/session.routes.ts).
+      'post /api/session',
+      'get /api/session',
+      'delete /api/session',
+    ];
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops as object).map((m) => `${m} ${path}`),
     );
@@ -79,6 +85,16 @@ describe('OpenAPI document', () => {
       for (const p of op.parameters) refsResolve(p.schema);
       expect(op.responses['401']).toBeDefined();
     }
+    expect(doc.paths['/api/session'].post.requestBody.content['application/json'].schema.required).toEqual([
+      'token',
+    ]);
+    refsResolve(doc.paths['/api/session'].get.responses['200'].content['application/json'].schema);
+    expect(doc.components.schemas.Session.required).toEqual(['principal', 'csrfToken', 'expiresAt']);
+    expect(doc.components.securitySchemes.session).toEqual({
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'stsync_session',
+    });
     expect(
       doc.paths['/api/credentials'].post.requestBody.content['application/json'].schema.required,
     ).toEqual(expect.arrayContaining(['companyId', 'environment', 'tenantId', 'clientId', 'clientSecret']));
