@@ -33,11 +33,42 @@ beforeAll(async () => {
   const built = spawnSync(process.execPath, ['scripts/build-console.mjs'], { stdio: 'inherit' });
   expect(built.status, 'the console builds').toBe(0);
 
-  h = await startApiHarness();
+  h = await startApiHarness({
+    worker: true,
+    sandbox: {
+      pageSizes: { customers: 100, contacts: 100, invoices: 100 },
+      tenants: [
+        { tenantId: 1_000_001, customers: 120, invoices: 300 },
+        { tenantId: 1_000_002, customers: 10, invoices: 10, approved: false },
+        { tenantId: 1_000_004, customers: 10, invoices: 10, environment: 'production' },
+      ],
+    },
+  });
+  // Three credentials in three states: connected, not yet approved by the tenant, never tested.
   companyId = await createCompany(h, 'Acme Heating');
-  const tenant = h.sandbox.tenants[0]!;
-  tenantId = String(tenant.tenantId);
-  expect((await createCredential(h, companyId, tenant.tenantId)).status).toBe(201);
+  const birch = await createCompany(h, 'Birch Plumbing');
+  tenantId = '1000001';
+  let synced = 0;
+  for (const [company, tenant, test] of [
+    [companyId, 1_000_001, true],
+    [birch, 1_000_002, true],
+    [companyId, 1_000_004, false],
+  ] as const) {
+    const created = await createCredential(h, company, tenant);
+    expect(created.status).toBe(201);
+    if (test) await h.call('post', `/api/credentials/${created.body.id}/test`);
+    if (tenant === 1_000_001) synced = created.body.id;
+  }
+  // One finished run, so the dashboard has a last run, records and data freshness to show.
+  const started = await h.call('post', `/api/credentials/${synced}/syncs`, { body: { mode: 'full' } });
+  expect(started.status).toBe(202);
+  for (const until = Date.now() + 60_000; ; ) {
+    const run = await h.call('get', `/api/syncs/${started.body.id}`, { exempt: true });
+    if (run.body.status === 'completed') break;
+    if (!['pending', 'running'].includes(run.body.status) || Date.now() > until)
+      throw new Error(`the seed sync ended ${run.body.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   const probe = await h.call('post', '/api/session', { body: { token: ADMIN_TOKEN }, exempt: true });
   sessionEndpoint = probe.status !== 404;
@@ -129,17 +160,25 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 
-    const row = page.getByRole('row').filter({ hasText: 'Acme Heating' });
+    const row = page.getByRole('row').filter({ hasText: tenantId });
     await row.waitFor();
     const cells = await row.locator('th, td').allInnerTexts();
-    expect(cells.slice(0, 4)).toEqual(['Acme Heating', 'Integration', tenantId, 'Not tested yet']);
-    expect(cells[4]).toBe('Never run');
+    expect(cells.slice(0, 4)).toEqual(['Acme Heating', 'Integration', tenantId, 'Connected']);
+    expect(cells[4]).toMatch(/^Completed\n.*ago\n\d[\d,]* records$/);
+    expect(cells[6]).toMatch(/ago$/);
+    const texts = await page.locator('tbody tr').allInnerTexts();
+    expect(texts).toHaveLength(3);
+    expect(texts.some((t) => t.includes('Birch Plumbing') && t.includes('Awaiting approval'))).toBe(true);
+    expect(texts.some((t) => t.includes('Production') && t.includes('Not tested yet'))).toBe(true);
 
-    // Filters: a status no row has empties the table, All brings it back.
+    // Filters: by company, then a status no row has; All brings every row back.
+    await page.getByLabel('Company').selectOption({ label: 'Birch Plumbing' });
+    await page.getByText('1 of 3 credentials match the filters').waitFor();
+    await page.getByLabel('Company').selectOption('');
     await page.getByLabel('Status').selectOption('disabled');
     await page.getByText('No credential matches the filters.').waitFor();
     await page.getByLabel('Status').selectOption('');
-    await row.waitFor();
+    await page.getByText('3 credentials', { exact: true }).waitFor();
 
     const storage = await page.evaluate<string>(
       'JSON.stringify([{ ...localStorage }, { ...sessionStorage }])',
