@@ -13,9 +13,9 @@ import {
   startApiHarness,
 } from '../integration/api/support/harness.js';
 
-// (Page scripts are strings: this file is type-checked without the DOM library.)
 // The web console in Debian's Chromium (`.ci/run` installs it when missing), against the real API
-// app on a free port with a real PostgreSQL and Temporal.
+// app on a free port with a real PostgreSQL, Temporal worker and sandbox. Scripts run in the page
+// are strings: this file is type-checked without the DOM library.
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = new URL('../../docs/console-dashboard.png', import.meta.url);
 
