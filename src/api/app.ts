@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import express from 'express';
@@ -19,14 +21,29 @@ export interface AppDeps {
   api?: AdminApiOptions;
   /** Express's `trust proxy` (TRUST_PROXY): whose X-Forwarded-For gives the client's address. Default loopback. */
   trustProxy?: TrustProxy;
+  /** The built web console (console/dist, `npm run build:console`) served at `/`; null serves none. */
+  consoleDir?: string | null;
 }
+
+/** Where `npm run build:console` puts the console. */
+export const defaultConsoleDir = fileURLToPath(new URL('../../console/dist', import.meta.url));
+
+/** Paths the console never answers: the API, the probes and the one-time sign-in link. */
+const notConsole = /^\/(api|healthz|readyz|signin)(\/|$)/;
 
 export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   const trust = deps.trustProxy ?? ['loopback'];
   app.set('trust proxy', Array.isArray(trust) ? [...trust] : trust);
-  app.use(helmet());
+  app.use(
+    helmet({
+      // The console's scripts and styles come from 'self' (no inline script). Upgrading its
+      // requests to https would blank it for anyone reaching a plain-http deployment by address
+      // (TLS, where there is any, ends at a proxy that serves the same relative URLs).
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
   app.use(
     pinoHttp({
       logger: deps.logger.child({ component: 'api' }),
@@ -68,6 +85,28 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+
+  const consoleDir = deps.consoleDir === undefined ? defaultConsoleDir : deps.consoleDir;
+  if (consoleDir && existsSync(consoleDir)) {
+    // Hashed file names under assets/ never change content; index.html must be asked for again.
+    app.use(
+      express.static(consoleDir, {
+        index: false,
+        setHeaders: (res, file) => {
+          res.setHeader(
+            'cache-control',
+            file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+          );
+        },
+      }),
+    );
+    // The console routes in the browser: any other page GET gets its index.html.
+    app.get(/.*/, (req, res, next) => {
+      if (notConsole.test(req.path) || !req.accepts('html')) return next();
+      res.setHeader('cache-control', 'no-cache');
+      res.sendFile('index.html', { root: consoleDir });
+    });
+  }
 
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', message: `No route for ${req.method} ${req.path}` });

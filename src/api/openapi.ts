@@ -73,7 +73,10 @@ function errorStatuses(route: AnyRoute): number[] {
 export function buildOpenApiDocument(routes: readonly AnyRoute[], info: { version: string }) {
   const components: Record<string, JsonSchema> = {};
   const errorRef = { $ref: '#/components/schemas/Error' };
-  components.Error = toSchema(errorBodySchema, 'output', components);
+  // The error body has its own id ('Error'): toSchema files it under components itself and
+  // answers a $ref to it, which assigned here would make the component point at itself.
+  const error = toSchema(errorBodySchema, 'output', components);
+  if (!components.Error) components.Error = error;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = `/api${route.path.replace(/:(\w+)/g, '{$1}')}`;

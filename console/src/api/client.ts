@@ -1,0 +1,46 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { paths } from './schema';
+
+/**
+ * The CSRF token of the current session. In memory only: a page script must never find a
+ * credential in web storage, and a reload fetches it again with GET /api/session.
+ */
+let csrfToken: string | null = null;
+
+export function setCsrfToken(token: string | null) {
+  csrfToken = token;
+}
+
+const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Cookie-authenticated state changes carry X-CSRF-Token (the session cookie alone is refused). */
+export const csrfMiddleware: Middleware = {
+  onRequest({ request }) {
+    if (csrfToken && unsafeMethods.has(request.method)) request.headers.set('X-CSRF-Token', csrfToken);
+    return request;
+  },
+};
+
+/** The typed API client: paths, parameters and bodies come from the API's OpenAPI document. */
+export const api = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' });
+api.use(csrfMiddleware);
+
+/** An API error answer ({error, message}) as thrown to TanStack Query. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function toApiError(status: number, body: unknown): ApiError {
+  const b = (body ?? {}) as { error?: unknown; message?: unknown };
+  return new ApiError(
+    status,
+    typeof b.error === 'string' ? b.error : 'error',
+    typeof b.message === 'string' ? b.message : `The server answered ${status}.`,
+  );
+}
