@@ -350,6 +350,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get the signed-in console session */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * Sign the console in with an API token
+         * @description Sets the HttpOnly, SameSite=Strict `stsync_session` cookie (Secure over https). The answer's `csrfToken` goes in the `X-CSRF-Token` header of every change made with the cookie.
+         */
+        post: operations["postSession"];
+        /**
+         * Sign the console out
+         * @description Ends the session and clears its cookie; needs `X-CSRF-Token` while the session is live.
+         */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -625,6 +650,17 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        Session: {
+            principal: {
+                /** @enum {string} */
+                role: "admin" | "operator" | "viewer";
+                companyId: number | null;
+                tokenName: string;
+            };
+            csrfToken: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -678,7 +714,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -752,7 +788,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -837,7 +873,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -915,7 +951,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1008,7 +1044,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1111,7 +1147,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1206,7 +1242,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1291,7 +1327,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1367,7 +1403,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1459,7 +1495,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1553,7 +1589,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1648,7 +1684,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1753,7 +1789,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1820,7 +1856,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1896,7 +1932,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1981,7 +2017,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2066,7 +2102,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2159,7 +2195,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2235,7 +2271,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2311,7 +2347,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2435,7 +2471,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2527,7 +2563,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2612,7 +2648,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2697,7 +2733,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2771,7 +2807,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2829,7 +2865,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2913,7 +2949,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2998,7 +3034,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3097,7 +3133,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden */
+            /** @description forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3108,6 +3144,151 @@ export interface operations {
             };
             /** @description rate_limited */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description unauthorized: not signed in, or the session ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description validation_failed, invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized: the token is unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description csrf_failed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
