@@ -1,11 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Client, Connection } from '@temporalio/client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../../src/api/app.js';
 import { createOrm } from '../../../src/db/orm.js';
 import { freePort } from '../../../src/infra/free-port.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../../../src/infra/temporal-dev-server.js';
-import { createTemporalClient, type TemporalClientHandle } from '../../../src/temporal/client.js';
+import type { TemporalClientHandle } from '../../../src/temporal/client.js';
 import { connectTestOrm, testLogger } from '../../support/integration.js';
 
 describe('/healthz and /readyz', () => {
@@ -17,7 +18,10 @@ describe('/healthz and /readyz', () => {
   beforeAll(async () => {
     orm = await connectTestOrm();
     temporalServer = await startTemporalDevServer({ logger: testLogger });
-    temporal = createTemporalClient({ address: temporalServer.address, namespace: 'default' });
+    // Without the SDK's gRPC retries: a retry timer still pending against the stopped server
+    // would fire after afterAll closed the connection ("Channel has been shut down", uncaught).
+    const connection = Connection.lazy({ address: temporalServer.address, interceptors: [] });
+    temporal = { client: new Client({ connection, namespace: 'default' }), close: () => connection.close() };
   });
   afterAll(async () => {
     await temporal?.close();
@@ -59,10 +63,10 @@ describe('/healthz and /readyz', () => {
     }
   });
 
-  it('when a route does not exist, then the answer is a JSON 404', async () => {
+  it('when an API route does not exist, then the answer is a JSON 404 (page paths belong to the console)', async () => {
     const app = createApp({ orm, temporal: temporal.client, logger: testLogger });
-    const res = await request(app).get('/nope');
+    const res = await request(app).post('/nope');
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ error: 'not_found', message: 'No route for GET /nope' });
+    expect(res.body).toEqual({ error: 'not_found', message: 'No route for POST /nope' });
   });
 });
