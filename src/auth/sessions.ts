@@ -1,15 +1,13 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { type ApiRole, ApiToken, ConsoleSession, SignInCode } from '../db/entities/index.js';
 import { AppError } from '../errors.js';
-import { hashToken, type Principal, type TokenService } from './tokens.js';
+import { bootstrapPrincipal, hashToken, type Principal, principalOf, type TokenService } from './tokens.js';
 
 export const SESSION_COOKIE = 'stsync_session';
 export const CSRF_HEADER = 'x-csrf-token';
 /** The stored token a sign-in link opens a session of, when no token is named. */
 export const SIGN_IN_LINK_TOKEN_NAME = 'console sign-in link';
-
-const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
 
 /**
  * The CSRF token of a session: an HMAC keyed by the session id, so it needs no storage and only
@@ -64,7 +62,7 @@ export function createSessionService(deps: {
     // Expired rows are of no use to anyone; sign-ins are rare enough to sweep them here.
     await em.nativeDelete(ConsoleSession, { expiresAt: { $lte: at } });
     const row = em.create(ConsoleSession, {
-      sessionHash: sha256(sessionId),
+      sessionHash: hashToken(sessionId),
       token: principal.tokenId,
       bootstrapTokenHash: principal.tokenId === null ? (bootstrapHash ?? null) : null,
       expiresAt,
@@ -87,27 +85,21 @@ export function createSessionService(deps: {
       if (!sessionId || sessionId.length > 128) return null;
       const row = await em.findOne(
         ConsoleSession,
-        { sessionHash: sha256(sessionId) },
+        { sessionHash: hashToken(sessionId) },
         { populate: ['token'] },
       );
       const at = now();
       if (!row || row.expiresAt <= at) return null;
       let principal: Principal;
       if (row.token) {
-        const token = row.token;
-        if (token.revokedAt) return null;
-        principal = {
-          tokenId: token.id,
-          name: token.name,
-          role: token.role,
-          companyId: token.company?.id ?? null,
-        };
+        if (row.token.revokedAt) return null;
+        principal = principalOf(row.token);
       } else {
         // A bootstrap session lives only while ADMIN_TOKEN is still the token it was opened with.
         const stored = row.bootstrapTokenHash;
         if (!bootstrapHash || !stored || stored.length !== bootstrapHash.length) return null;
         if (!timingSafeEqual(Buffer.from(stored), Buffer.from(bootstrapHash))) return null;
-        principal = { tokenId: null, name: 'ADMIN_TOKEN', role: 'admin', companyId: null };
+        principal = bootstrapPrincipal;
       }
       // Written at most once a minute: a busy console must not turn every read into a write.
       if (at.getTime() - row.lastSeenAt.getTime() > 60_000)
@@ -117,7 +109,7 @@ export function createSessionService(deps: {
 
     /** Ends a session; true when there was one. */
     async signOut(em: EntityManager, sessionId: string): Promise<boolean> {
-      return (await em.nativeDelete(ConsoleSession, { sessionHash: sha256(sessionId) })) > 0;
+      return (await em.nativeDelete(ConsoleSession, { sessionHash: hashToken(sessionId) })) > 0;
     },
 
     /**
@@ -130,18 +122,13 @@ export function createSessionService(deps: {
       // em.execute runs in em's transaction, so the code stays unused if the sign-in rolls back.
       const rows = await em.execute<{ token_id: number }[]>(
         'update "sign_in_codes" set "used_at" = ? where "code_hash" = ? and "used_at" is null and "expires_at" > ? returning "token_id"',
-        [at, sha256(code), at],
+        [at, hashToken(code), at],
       );
       const tokenId = rows[0]?.token_id;
       if (tokenId === undefined) return null;
       const token = await em.findOne(ApiToken, { id: tokenId, revokedAt: null });
       if (!token) return null;
-      return open(em, {
-        tokenId: token.id,
-        name: token.name,
-        role: token.role,
-        companyId: token.company?.id ?? null,
-      });
+      return open(em, principalOf(token));
     },
   };
 }
@@ -187,7 +174,7 @@ export async function createSignInCode(
   }
   const code = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-  em.create(SignInCode, { codeHash: sha256(code), token: tokenId, expiresAt });
+  em.create(SignInCode, { codeHash: hashToken(code), token: tokenId, expiresAt });
   await em.flush();
   return { code, expiresAt, tokenId };
 }

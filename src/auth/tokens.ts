@@ -33,6 +33,19 @@ export interface TokenView {
   revokedAt: string | null;
 }
 
+/** Who acts with a stored token: what Bearer authentication and console sessions both answer. */
+export function principalOf(token: IApiToken): Principal {
+  return { tokenId: token.id, name: token.name, role: token.role, companyId: token.company?.id ?? null };
+}
+
+/** The bootstrap `ADMIN_TOKEN`'s principal. */
+export const bootstrapPrincipal: Principal = Object.freeze({
+  tokenId: null,
+  name: 'ADMIN_TOKEN',
+  role: 'admin',
+  companyId: null,
+});
+
 function toView(t: IApiToken): TokenView {
   return {
     id: t.id,
@@ -56,16 +69,10 @@ export function createTokenService(deps: { adminToken?: string | undefined }) {
       if (!token) return null;
       const hash = hashToken(token);
       if (bootstrapHash && timingSafeEqual(bootstrapHash, Buffer.from(hash, 'hex'))) {
-        return { tokenId: null, name: 'ADMIN_TOKEN', role: 'admin', companyId: null };
+        return bootstrapPrincipal;
       }
       const stored = await em.findOne(ApiToken, { tokenHash: hash, revokedAt: null });
-      if (!stored) return null;
-      return {
-        tokenId: stored.id,
-        name: stored.name,
-        role: stored.role,
-        companyId: stored.company?.id ?? null,
-      };
+      return stored ? principalOf(stored) : null;
     },
 
     /** Makes a token; the plaintext is returned here once and never stored. */
