@@ -38,13 +38,11 @@ const oldestModifiedOn = (records: unknown[]) => extremeModifiedOn(records, Math
 /**
  * Where a chunk starts when its run has not committed a position for it yet: the export feed at
  * the stored cursor or the beginning, or — for a date-range backfill — the export feed started at
- * the window's first instant and read until it is past the window's end. (`list` is how runs
- * started before that change describe a window; it is read the same way.)
+ * the window's first instant and read until it is past the window's end.
  */
 export type ChunkStart =
   | { kind: 'export'; from: 'stored-cursor' | 'beginning' }
-  | { kind: 'window'; from: string; to: string }
-  | { kind: 'list'; modifiedOnOrAfter: string; modifiedBefore: string };
+  | { kind: 'window'; from: string; to: string };
 
 export interface SyncChunkInput {
   syncRunId: number;
@@ -247,13 +245,8 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           // A backfill reads the export feed from the window's start, never page-numbered lists:
           // a record edited mid-backfill moves to the feed's end instead of shifting every later
           // record up one slot, so no untouched record can fall between two pages.
-          const window =
-            input.start.kind === 'window'
-              ? input.start
-              : { from: input.start.modifiedOnOrAfter, to: input.start.modifiedBefore };
-          const windowEnd = Date.parse(window.to);
-          // A page-number position ("3@1000") of a run started before the change restarts the window.
-          const from = position && !/^\d+@\d+$/.test(position) ? position : window.from;
+          const windowEnd = Date.parse(input.start.to);
+          const from = position ?? input.start.from;
           for await (const page of api.exportPages(input.stream, { from, signal })) {
             // Records past the window's end (changed since, or simply later) are not the
             // backfill's to store: the incremental sync brings them.
