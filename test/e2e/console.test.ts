@@ -1,8 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,24 +7,26 @@ import {
   createCredential,
   startApiHarness,
 } from '../integration/api/support/harness.js';
+import {
+  buildConsole,
+  expectNothingExposed,
+  launchChromium,
+  openPage,
+  screenshotPath,
+  serve,
+} from '../support/console.js';
 
-// The web console in Debian's Chromium (`.ci/run` installs it when missing), against the real API
-// app on a free port with a real PostgreSQL, Temporal worker and sandbox. Scripts run in the page
-// are strings: this file is type-checked without the DOM library.
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = new URL('../../docs/console-dashboard.png', import.meta.url);
+const SCREENSHOT = screenshotPath('console-dashboard.png');
 
 let h: ApiHarness;
-let server: Server;
+let server: Awaited<ReturnType<typeof serve>>;
 let baseUrl: string;
 let browser: Browser;
 let companyId: number;
 let tenantId: string;
 
 beforeAll(async () => {
-  // Cached: a no-op when console/dist matches its sources.
-  const built = spawnSync(process.execPath, ['scripts/build-console.mjs'], { stdio: 'inherit' });
-  expect(built.status, 'the console builds').toBe(0);
+  buildConsole();
 
   h = await startApiHarness({
     worker: true,
@@ -67,43 +65,16 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  server = h.app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  server = await serve(h);
+  baseUrl = server.baseUrl;
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  await server?.close();
   await h?.close();
 });
-
-/** A fresh page that fails the test on any console error (a CSP refusal is one) or page error. */
-async function openPage(): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    // A 401 from GET /api/session is the console asking whether it is signed in.
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  return { page, errors };
-}
 
 describe('web console', () => {
   it('when / or a deep link is opened, then the built console answers, under a CSP its assets satisfy; /api and the probes stay the API', async () => {
@@ -127,7 +98,7 @@ describe('web console', () => {
     }
     expect((await request(h.app).get('/healthz')).body).toMatchObject({ status: 'ok' });
 
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage(browser);
     await page.goto(`${baseUrl}/`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await expect(page.getByLabel('API token').isVisible()).resolves.toBe(true);
@@ -137,7 +108,7 @@ describe('web console', () => {
   });
 
   it('when an admin signs in with a token, then the dashboard lists the credential, no token is in web storage, and Sign out ends the session', async () => {
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage(browser);
     await page.goto(`${baseUrl}/`);
 
     // A bad token: a clear error, still on the sign-in page.
@@ -170,18 +141,12 @@ describe('web console', () => {
     await page.getByLabel('Status').selectOption('');
     await page.getByText('3 credentials', { exact: true }).waitFor();
 
-    const storage = await page.evaluate<string>(
-      'JSON.stringify([{ ...localStorage }, { ...sessionStorage }])',
-    );
-    expect(storage).toBe('[{},{}]');
-    expect(storage).not.toContain(token);
-    expect(await page.content()).not.toContain(token);
+    await expectNothingExposed(page, [token]);
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === 'stsync_session');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
-    expect(await page.evaluate<string>('document.cookie')).not.toContain('stsync_session');
 
-    await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     // A reload keeps the session (the cookie) and fetches the CSRF token again.
     await page.reload();

@@ -21,9 +21,24 @@ export const csrfMiddleware: Middleware = {
   },
 };
 
+let onUnauthorized: () => void = () => {};
+
+/** What the console does when the API says the session is gone (it shows the sign-in page). */
+export function setUnauthorizedHandler(handler: () => void) {
+  onUnauthorized = handler;
+}
+
+/** Any 401 from the API means the session expired or was ended elsewhere. */
+export const unauthorizedMiddleware: Middleware = {
+  onResponse({ response }) {
+    if (response.status === 401) onUnauthorized();
+    return response;
+  },
+};
+
 /** The typed API client: paths, parameters and bodies come from the API's OpenAPI document. */
 export const api = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' });
-api.use(csrfMiddleware);
+api.use(csrfMiddleware, unauthorizedMiddleware);
 
 /** An API error answer ({error, message}) as thrown to TanStack Query. */
 export class ApiError extends Error {
@@ -43,4 +58,14 @@ export function toApiError(status: number, body: unknown): ApiError {
     typeof b.error === 'string' ? b.error : 'error',
     typeof b.message === 'string' ? b.message : `The server answered ${status}.`,
   );
+}
+
+/**
+ * The data of an openapi-fetch answer, or its error as an ApiError (for TanStack Query):
+ * `queryFn: () => ok(api.GET('/api/dashboard'))`.
+ */
+export async function ok<T>(pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await pending;
+  if (error !== undefined || !response.ok) throw toApiError(response.status, error);
+  return data as T;
 }

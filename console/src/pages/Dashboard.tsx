@@ -1,80 +1,23 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId, useMemo, useState } from 'react';
-import { ApiError, api, toApiError } from '../api/client';
+import { Link } from 'react-router';
+import { ApiError, api, ok } from '../api/client';
 import type { components } from '../api/schema';
+import { ago, Badge, count, credentialStatus, environments, runStatus, When } from '../components/status';
+import { useCan } from '../session';
 
 type DashboardView = components['schemas']['Dashboard'];
 type Row = DashboardView['credentials'][number];
-type RunStatus = NonNullable<Row['lastRun']>['status'];
-
-/** Every credential status in words, with the tone that colours it (the words carry the meaning). */
-const credentialStatus: Record<Row['status'], { label: string; tone: Tone }> = {
-  untested: { label: 'Not tested yet', tone: 'neutral' },
-  connected: { label: 'Connected', tone: 'good' },
-  awaiting_approval: { label: 'Awaiting approval', tone: 'warn' },
-  invalid_credentials: { label: 'Invalid credentials', tone: 'bad' },
-  unreachable: { label: 'Unreachable', tone: 'bad' },
-  disabled: { label: 'Disabled', tone: 'neutral' },
-};
-const runStatus: Record<RunStatus, { label: string; tone: Tone }> = {
-  pending: { label: 'Pending', tone: 'neutral' },
-  running: { label: 'Running', tone: 'info' },
-  paused: { label: 'Paused', tone: 'warn' },
-  completed: { label: 'Completed', tone: 'good' },
-  completed_with_warnings: { label: 'Completed with warnings', tone: 'warn' },
-  failed: { label: 'Failed', tone: 'bad' },
-  cancelled: { label: 'Cancelled', tone: 'neutral' },
-  skipped: { label: 'Skipped', tone: 'neutral' },
-};
-type Tone = 'good' | 'warn' | 'bad' | 'info' | 'neutral';
-const environments: Record<Row['environment'], string> = {
-  integration: 'Integration',
-  production: 'Production',
-};
 
 /** How often the dashboard asks again: runs move in seconds, a schedule's next run in minutes. */
 const REFRESH_MS = 5_000;
 
-function Badge({ label, tone }: { label: string; tone: Tone }) {
-  return <span className={`badge badge-${tone}`}>{label}</span>;
-}
-
-const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-
-function ago(iso: string, now: number): string {
-  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
-  const units: [Intl.RelativeTimeFormatUnit, number][] = [
-    ['day', 86_400],
-    ['hour', 3_600],
-    ['minute', 60],
-  ];
-  for (const [unit, size] of units)
-    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
-  return relative.format(seconds, 'second');
-}
-
-function When({ iso, now, empty }: { iso: string | null | undefined; now: number; empty: string }) {
-  if (!iso) return <span className="muted">{empty}</span>;
-  return (
-    <time dateTime={iso} title={absolute.format(new Date(iso))}>
-      {ago(iso, now)}
-    </time>
-  );
-}
-
-const count = new Intl.NumberFormat();
-
-export function Dashboard({ onUnauthorized }: { onUnauthorized: () => void }) {
+export function Dashboard() {
   const id = useId();
+  const admin = useCan('admin');
   const query = useQuery({
     queryKey: ['dashboard'],
-    queryFn: async () => {
-      const { data, error, response } = await api.GET('/api/dashboard');
-      if (response.status === 401) onUnauthorized();
-      if (error || !data) throw toApiError(response.status, error);
-      return data;
-    },
+    queryFn: () => ok(api.GET('/api/dashboard')),
     // TanStack Query refreshes it in the background (not while the tab is hidden) and keeps the
     // last answer on screen meanwhile.
     refetchInterval: REFRESH_MS,
@@ -103,6 +46,11 @@ export function Dashboard({ onUnauthorized }: { onUnauthorized: () => void }) {
     <section aria-labelledby={`${id}-title`}>
       <div className="section-head">
         <h1 id={`${id}-title`}>Dashboard</h1>
+        {admin && (
+          <Link className="button" to="/connect">
+            Connect a tenant
+          </Link>
+        )}
         <p className="muted" aria-live="polite">
           {query.isFetching
             ? 'Refreshing…'
@@ -217,7 +165,9 @@ export function Dashboard({ onUnauthorized }: { onUnauthorized: () => void }) {
               )}
               {shown.map((r) => (
                 <tr key={r.credentialId}>
-                  <th scope="row">{r.companyName}</th>
+                  <th scope="row">
+                    <Link to={`/credentials/${r.credentialId}`}>{r.companyName}</Link>
+                  </th>
                   <td>{environments[r.environment]}</td>
                   <td className="mono">{r.tenantId}</td>
                   <td>
