@@ -26,6 +26,8 @@ export interface TemporalDevServerOptions {
   uiPort?: number;
   cliPath?: string;
   readyTimeoutMs?: number;
+  /** More `temporal server start-dev` arguments (e.g. `--dynamic-config-value` for a test). */
+  extraArgs?: string[];
   logger: Logger;
 }
 
@@ -65,6 +67,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     ...(options.dbFile ? ['--db-filename', path.resolve(options.dbFile)] : []),
     ...(uiPort !== undefined ? ['--ui-port', String(uiPort)] : ['--headless']),
+    ...(options.extraArgs ?? []),
   ];
   logger.debug({ cli, args }, 'starting Temporal dev server');
   // Its own process group: Ctrl-C must not stop Temporal before the worker has drained.

@@ -85,8 +85,10 @@ export async function truncateAll(orm: MikroORM): Promise<void> {
   await orm.em.getConnection().execute(`truncate ${tables.map((t) => `"${t}"`).join(', ')} cascade`);
 }
 
-export async function connectTestTemporal(): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address: inject('temporalAddress') });
+export async function connectTestTemporal(
+  address = inject('temporalAddress'),
+): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address });
   return { client: new Client({ connection }), close: () => connection.close() };
 }
 
@@ -99,6 +101,8 @@ export interface TestWorkerOptions {
   serviceTitan?: { appKey: string; url: string; rateLimitPerSecond?: number; maxAttempts?: number };
   chunkMs?: number;
   taskQueue?: string;
+  /** Another Temporal server than the run's shared dev server. */
+  temporalAddress?: string;
 }
 
 /** A worker on a task queue of its own, so tests never pick up each other's tasks. */
@@ -124,7 +128,7 @@ export async function startTestWorker(
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
   });
   const worker = await startWorker({
-    address: inject('temporalAddress'),
+    address: options.temporalAddress ?? inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
     logger: testLogger,
