@@ -118,6 +118,7 @@ export const configSchema = z.object({
     .max(24 * 30)
     .default(12),
   SERVICETITAN_APP_KEY: optionalString,
+  SERVICETITAN_RATE_LIMIT: z.coerce.number().positive().max(1000).default(60),
   SERVICETITAN_INTEGRATION_AUTH_URL: url('https://auth-integration.servicetitan.io'),
   SERVICETITAN_INTEGRATION_API_URL: url('https://api-integration.servicetitan.io'),
   SERVICETITAN_PRODUCTION_AUTH_URL: url('https://auth.servicetitan.io'),
@@ -163,6 +164,8 @@ export interface Config {
   readonly encryptionKeys: readonly { readonly version: string; readonly key: Buffer }[] | undefined;
   readonly serviceTitan: {
     readonly appKey: string | undefined;
+    /** Requests per second per tenant, all processes together (ServiceTitan allows 60). */
+    readonly rateLimitPerSecond: number;
     readonly integration: { readonly authUrl: string; readonly apiUrl: string };
     readonly production: { readonly authUrl: string; readonly apiUrl: string };
   };
@@ -221,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptionKeys: e.ENCRYPTION_KEYS,
     serviceTitan: {
       appKey: e.SERVICETITAN_APP_KEY,
+      rateLimitPerSecond: e.SERVICETITAN_RATE_LIMIT,
       integration: {
         authUrl: trimSlash(e.SERVICETITAN_INTEGRATION_AUTH_URL),
         apiUrl: trimSlash(e.SERVICETITAN_INTEGRATION_API_URL),

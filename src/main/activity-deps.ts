@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ActivityDeps } from '../activities/index.js';
 import { createSecretBox, type EncryptionKey } from '../crypto/secret-box.js';
+import { createRateBudgetStore } from '../db/repositories/rate-budget.repository.js';
 import type { Logger } from '../logger.js';
 import { createServiceTitanClient, type ServiceTitanClientOptions } from '../servicetitan/index.js';
 
@@ -13,7 +14,12 @@ export function createActivityDeps(options: {
     Partial<Omit<ServiceTitanClientOptions, 'appKey' | 'environments' | 'logger'>>;
   chunkMs?: number;
 }): ActivityDeps & { close(): void } {
-  const serviceTitan = createServiceTitanClient({ ...options.serviceTitan, logger: options.logger });
+  // Every worker process spends each tenant's one budget, kept in PostgreSQL.
+  const serviceTitan = createServiceTitanClient({
+    rateBudget: createRateBudgetStore(options.orm),
+    ...options.serviceTitan,
+    logger: options.logger,
+  });
   return {
     orm: options.orm,
     logger: options.logger,

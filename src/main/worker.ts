@@ -27,7 +27,11 @@ async function main() {
     orm,
     logger,
     keys,
-    serviceTitan: { appKey, environments: config.serviceTitan },
+    serviceTitan: {
+      appKey,
+      environments: config.serviceTitan,
+      rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
+    },
   });
   const worker = await startWorker({
     address: temporalAddress,
