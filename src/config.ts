@@ -101,6 +101,7 @@ export const configSchema = z.object({
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TEMPORAL_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(20),
   TASK_QUEUE: z.string().min(1).default('servicetitan-sync'),
   HOST: z.string().min(1).default('127.0.0.1'),
   TRUST_PROXY: trustProxy.default(['loopback']),
@@ -149,6 +150,8 @@ export interface Config {
     readonly uiUrl: string | undefined;
     /** How long a worker waits at start for Temporal to answer before it gives up. */
     readonly connectTimeoutSeconds: number;
+    /** On SIGTERM, how long a worker lets the chunks in hand finish before cancelling them. */
+    readonly shutdownGraceSeconds: number;
   };
   readonly api: {
     readonly host: string;
@@ -211,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
       uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
       connectTimeoutSeconds: e.TEMPORAL_CONNECT_TIMEOUT_SECONDS,
+      shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS,
     },
     api: {
       host: e.HOST,

@@ -14,4 +14,10 @@ export interface ActivityDeps {
   secrets: SecretBox;
   /** How long one chunk activity pulls pages before handing back to the workflow. */
   chunkMs?: number;
+  /**
+   * Aborted when the worker begins to shut down (SIGTERM): a chunk then hands back to the
+   * workflow as soon as the page in hand is committed, so the run carries on on another worker
+   * rather than losing the page to the shutdown grace time's end.
+   */
+  draining?: AbortSignal;
 }

@@ -13,7 +13,8 @@ export function createActivityDeps(options: {
   serviceTitan: Pick<ServiceTitanClientOptions, 'appKey' | 'environments'> &
     Partial<Omit<ServiceTitanClientOptions, 'appKey' | 'environments' | 'logger'>>;
   chunkMs?: number;
-}): ActivityDeps & { close(): void } {
+}): ActivityDeps & { close(): void; drain(): void } {
+  const draining = new AbortController();
   // Every worker process spends each tenant's one budget, kept in PostgreSQL.
   const serviceTitan = createServiceTitanClient({
     rateBudget: createRateBudgetStore(options.orm),
@@ -26,6 +27,9 @@ export function createActivityDeps(options: {
     secrets: createSecretBox(options.keys),
     serviceTitan,
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
+    draining: draining.signal,
+    /** Chunks stop after the page in hand (call before stopping the worker). */
+    drain: () => draining.abort(),
     close: () => serviceTitan.close(),
   };
 }

@@ -86,8 +86,12 @@ async function main() {
       taskQueue,
       logger,
       activities,
+      shutdownGraceMs: config.temporal.shutdownGraceSeconds * 1000,
     });
-    onStop('worker', () => worker.stop());
+    onStop('worker', async () => {
+      activities.drain();
+      await worker.stop();
+    });
     await ensureRetentionScheduleAtStart({
       temporal: temporal.client,
       taskQueue,

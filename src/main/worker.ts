@@ -40,12 +40,16 @@ async function main() {
     logger,
     activities,
     connectTimeoutMs: config.temporal.connectTimeoutSeconds * 1000,
+    shutdownGraceMs: config.temporal.shutdownGraceSeconds * 1000,
   });
   const release = async () => {
     activities.close();
     await closeOrm(orm);
   };
   onShutdownSignal(logger, async () => {
+    // Drain: no new tasks, and the chunks in hand end after their page commits, so their runs
+    // carry on on the other workers; whatever still runs after the grace time is cancelled.
+    activities.drain();
     await worker.stop();
     await release();
   });

@@ -48,6 +48,8 @@ export interface WorkerDeps {
   workflowBundle?: WorkflowBundleOption;
   /** How long to wait at start for Temporal to answer (default: one try). */
   connectTimeoutMs?: number;
+  /** On stop, how long activities in hand may run before they are cancelled (default 20 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningWorker {
@@ -131,7 +133,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities(deps.activities),
-    shutdownGraceTime: '20 seconds',
+    shutdownGraceTime: deps.shutdownGraceMs ?? 20_000,
     // A cancellation reaches an activity only in a heartbeat's answer; the SDK would hold
     // heartbeats back for up to 80 % of the heartbeat timeout (16 s), so a cancelled chunk could
     // go on fetching that long. Chunks beat every 5 s anyway: send them.

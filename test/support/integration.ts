@@ -140,6 +140,7 @@ export async function startTestWorker(
     done: worker.done,
     taskQueue,
     async stop() {
+      activities.drain();
       await worker.stop();
       activities.close();
     },
