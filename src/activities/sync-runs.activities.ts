@@ -113,7 +113,11 @@ export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
     async createScheduledSyncRun(
       credentialId: number,
     ): Promise<{ syncRunId: number; streams: SyncStreamName[] } | null> {
-      return safely(() => createSyncRun(em(), { credentialId, trigger: 'schedule', mode: 'incremental' }));
+      return safely(async () => {
+        const created = await createSyncRun(em(), { credentialId, trigger: 'schedule', mode: 'incremental' });
+        // Refused by a flag: the run row says skipped and why; the workflow sees "not syncing".
+        return created && 'refused' in created ? null : created;
+      });
     },
 
     async markSyncRunSkipped(syncRunId: number, reason: string): Promise<void> {

@@ -13,12 +13,14 @@ import { type AnyRoute, mountRoutes } from './route.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { companyRoutes } from './routes/companies.routes.js';
 import { credentialRoutes } from './routes/credentials.routes.js';
+import { flagRoutes } from './routes/flags.routes.js';
 import { scheduleRoutes } from './routes/schedules.routes.js';
 import { createSessionRoutes, createSignInLinkRoutes } from './routes/session.routes.js';
 import { syncRoutes } from './routes/syncs.routes.js';
 import { createCompanyService } from './services/companies.service.js';
 import { createCredentialService } from './services/credentials.service.js';
 import { createDashboardService } from './services/dashboard.service.js';
+import { createFlagService } from './services/flags.service.js';
 import { createScheduleRoutesService } from './services/schedules.service.js';
 import { createSyncService } from './services/syncs.service.js';
 
@@ -73,6 +75,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
         }),
       ),
       ...scheduleRoutes(createScheduleRoutesService({ schedules: deps.schedules })),
+      ...flagRoutes(createFlagService()),
       ...adminRoutes({
         // Next run times only where schedules are configured, as every other schedule answer.
         dashboard: createDashboardService({

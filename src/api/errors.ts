@@ -8,6 +8,7 @@ export const statusByCode: Readonly<Record<string, number>> = {
   invalid_json: 400,
   validation_failed: 400,
   invalid_schedule: 400,
+  invalid_flag_value: 400,
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,

@@ -219,6 +219,8 @@ export const syncRunView = z
     counts: z.record(z.string(), streamCounts),
     totals: streamCounts,
     warnings: z.array(z.string()),
+    /** The feature flags the run was started with (null for runs from before flags). */
+    flags: z.record(z.string(), z.union([z.boolean(), z.string()])).nullable(),
     error: z.string().nullable(),
     workflowId: z.string().nullable(),
     runId: z.string().nullable(),
@@ -359,3 +361,29 @@ export const sessionView = z
     expiresAt: dateTime,
   })
   .meta({ id: 'Session' });
+
+// Feature flags (src/flags) ------------------------------------------------------------------------
+const flagValue = z.union([z.boolean(), z.string()]);
+export const flagKeyParams = z.strictObject({ key: z.string().min(1).max(64) });
+export const flagListQuery = z.strictObject({ companyId: queryInt.optional() });
+export const flagSetSchema = z.strictObject({
+  value: flagValue,
+  /** Omitted or null: the global value. */
+  companyId: z.int().positive().nullable().optional(),
+});
+export const flagsView = z
+  .object({
+    flags: z.array(
+      z.object({
+        key: z.string(),
+        type: z.enum(['boolean', 'string']),
+        values: z.array(z.string()).nullable(),
+        default: flagValue,
+        description: z.string(),
+        global: flagValue.nullable(),
+        company: flagValue.nullable(),
+        effective: flagValue,
+      }),
+    ),
+  })
+  .meta({ id: 'Flags' });

@@ -281,6 +281,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List feature flags (global values, and a company’s own with companyId) */
+        get: operations["getFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flags/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a feature flag, globally or for one company */
+        put: operations["putFlagsKey"];
+        post?: never;
+        /** Remove a flag’s value (global, or a company’s own with companyId) */
+        delete: operations["deleteFlagsKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dashboard": {
         parameters: {
             query?: never;
@@ -486,6 +521,9 @@ export interface components {
                 skipped: number;
             };
             warnings: string[];
+            flags: {
+                [key: string]: boolean | string;
+            } | null;
             error: string | null;
             workflowId: string | null;
             runId: string | null;
@@ -577,6 +615,19 @@ export interface components {
             timeZone: string;
             paused: boolean;
             nextRunTimes: string[];
+        };
+        Flags: {
+            flags: {
+                key: string;
+                /** @enum {string} */
+                type: "boolean" | "string";
+                values: string[] | null;
+                default: boolean | string;
+                description: string;
+                global: boolean | string | null;
+                company: boolean | string | null;
+                effective: boolean | string;
+            }[];
         };
         Dashboard: {
             credentials: {
@@ -696,7 +747,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -770,7 +821,7 @@ export interface operations {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -855,7 +906,7 @@ export interface operations {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -933,7 +984,7 @@ export interface operations {
                     "application/json": components["schemas"]["CompanyDeleted"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1026,7 +1077,7 @@ export interface operations {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1129,7 +1180,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1224,7 +1275,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1309,7 +1360,7 @@ export interface operations {
                     "application/json": components["schemas"]["Credential"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1385,7 +1436,7 @@ export interface operations {
                     "application/json": components["schemas"]["DisabledCredential"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1477,7 +1528,7 @@ export interface operations {
                     "application/json": components["schemas"]["Credential"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1571,7 +1622,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionTest"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1666,7 +1717,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRun"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1771,7 +1822,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1838,7 +1889,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRun"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1914,7 +1965,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRun"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1999,7 +2050,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRun"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2084,7 +2135,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRun"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2177,7 +2228,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2253,7 +2304,7 @@ export interface operations {
                     "text/event-stream": components["schemas"]["SyncEvent"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2329,7 +2380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2453,7 +2504,7 @@ export interface operations {
                     "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2545,7 +2596,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2630,7 +2681,7 @@ export interface operations {
                     "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2715,7 +2766,262 @@ export interface operations {
                     "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFlags: {
+        parameters: {
+            query?: {
+                companyId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List feature flags (global values, and a company’s own with companyId) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flags"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putFlagsKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    value: boolean | string;
+                    companyId?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Set a feature flag, globally or for one company */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flags"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteFlagsKey: {
+        parameters: {
+            query?: {
+                companyId?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Remove a flag’s value (global, or a company’s own with companyId) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flags"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2931,7 +3237,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3016,7 +3322,7 @@ export interface operations {
                     "application/json": components["schemas"]["Token"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3115,7 +3421,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -2,6 +2,7 @@ export * from './api-token.entity.js';
 export * from './audit-event.entity.js';
 export * from './company.entity.js';
 export * from './console-session.entity.js';
+export * from './feature-flag.entity.js';
 export * from './ingest.entities.js';
 export * from './installation.entity.js';
 export * from './rate-budget.entity.js';
@@ -13,6 +14,7 @@ import { ApiToken } from './api-token.entity.js';
 import { AuditEvent } from './audit-event.entity.js';
 import { Company } from './company.entity.js';
 import { ConsoleSession, SignInCode } from './console-session.entity.js';
+import { FeatureFlag } from './feature-flag.entity.js';
 import {
   CustomerContact,
   InvoiceRecord,
@@ -44,4 +46,5 @@ export const entities = [
   ConsoleSession,
   SignInCode,
   RateBudget,
+  FeatureFlag,
 ];

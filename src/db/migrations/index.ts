@@ -7,6 +7,7 @@ import { Migration20261130401Installation } from './20261130-401-installation.mi
 import { Migration20261130501Retention } from './20261130-501-retention.migration.js';
 import { Migration20261130601ConsoleSessions } from './20261130-601-console-sessions.migration.js';
 import { Migration20261201701RateBudget } from './20261201-701-rate-budget.migration.js';
+import { Migration20261201702FeatureFlags } from './20261201-702-feature-flags.migration.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered from the file system) so they run
@@ -22,4 +23,5 @@ export const migrations = [
   { name: 'Migration20261130401Installation', class: Migration20261130401Installation },
   { name: 'Migration20261130601ConsoleSessions', class: Migration20261130601ConsoleSessions },
   { name: 'Migration20261201701RateBudget', class: Migration20261201701RateBudget },
+  { name: 'Migration20261201702FeatureFlags', class: Migration20261201702FeatureFlags },
 ];
