@@ -54,13 +54,13 @@ export function createFlagService() {
     if (asked !== undefined) await visibleCompany(ctx, asked);
     const scopes = asked === undefined ? [globalScope] : [globalScope, companyScope(asked)];
     const rows = await ctx.em.find(FeatureFlag, { scope: { $in: scopes } });
-    const valueOf = (key: string, scope: string) =>
+    const stored = (key: string, scope: string) =>
       (rows.find((r) => r.key === key && r.scope === scope)?.value as FlagValue | undefined) ?? null;
     return {
       flags: flagKeys.map((key) => {
         const def = flagDefinitions[key];
-        const global = valueOf(key, globalScope);
-        const company = asked === undefined ? null : valueOf(key, companyScope(asked));
+        const global = stored(key, globalScope);
+        const company = asked === undefined ? null : stored(key, companyScope(asked));
         return {
           key,
           type: def.type,
