@@ -1,6 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
+import type { Mailer } from '../notifications/email.js';
+import type { WebhookUrlPolicy } from '../notifications/url-policy.js';
 import type { ServiceTitanClient } from '../servicetitan/index.js';
 
 /**
@@ -14,4 +16,6 @@ export interface ActivityDeps {
   secrets: SecretBox;
   /** How long one chunk activity pulls pages before handing back to the workflow. */
   chunkMs?: number;
+  /** Webhook and email delivery (src/notifications); without it deliveries wait for a worker that has it. */
+  notifications?: { policy: WebhookUrlPolicy; timeoutMs: number; mailer?: Mailer | undefined };
 }

@@ -12,6 +12,7 @@ export function createActivityDeps(options: {
   serviceTitan: Pick<ServiceTitanClientOptions, 'appKey' | 'environments'> &
     Partial<Omit<ServiceTitanClientOptions, 'appKey' | 'environments' | 'logger'>>;
   chunkMs?: number;
+  notifications?: ActivityDeps['notifications'];
 }): ActivityDeps & { close(): void } {
   const serviceTitan = createServiceTitanClient({ ...options.serviceTitan, logger: options.logger });
   return {
@@ -20,6 +21,10 @@ export function createActivityDeps(options: {
     secrets: createSecretBox(options.keys),
     serviceTitan,
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
-    close: () => serviceTitan.close(),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
+    close: () => {
+      serviceTitan.close();
+      options.notifications?.mailer?.close();
+    },
   };
 }

@@ -17,6 +17,7 @@ import { resolveEncryptionKeys } from './encryption-keys.js';
 import { resolveInfrastructure } from './infrastructure.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
 import { listen } from './listen.js';
+import { notificationActivityDeps, startDispatcher, webhookPolicy } from './notifications.js';
 import { writeRuntime } from './runtime-file.js';
 
 /**
@@ -72,7 +73,13 @@ async function main() {
     });
     onStop('temporal client', () => temporal.close());
 
-    const activities = createActivityDeps({ orm, logger, keys, serviceTitan });
+    const activities = createActivityDeps({
+      orm,
+      logger,
+      keys,
+      serviceTitan,
+      notifications: notificationActivityDeps(config, true),
+    });
     onStop('activities', async () => activities.close());
     const worker = await startWorker({
       address: infra.temporalAddress,
@@ -82,6 +89,15 @@ async function main() {
       activities,
     });
     onStop('worker', () => worker.stop());
+    const dispatcher = startDispatcher(config, {
+      orm,
+      databaseUrl: infra.databaseUrl,
+      temporal: temporal.client,
+      taskQueue,
+      installationId,
+      logger,
+    });
+    onStop('dispatcher', () => dispatcher.stop());
     await ensureRetentionScheduleAtStart({
       temporal: temporal.client,
       taskQueue,
@@ -112,6 +128,12 @@ async function main() {
           schedules,
           adminToken: config.api.adminToken,
           sessionTtlHours: config.api.sessionTtlHours,
+          webhooks: {
+            policy: webhookPolicy(config, true),
+            timeoutMs: config.notifications.webhookTimeoutMs,
+            defaultEmailEvents: config.notifications.emailEvents,
+            undeliveredAlertMinutes: config.notifications.undeliveredAlertMinutes,
+          },
           temporalUi: infra.temporalUiUrl
             ? { url: infra.temporalUiUrl, namespace: config.temporal.namespace }
             : undefined,
