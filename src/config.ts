@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { eventTypeSchema } from './notifications/events.js';
 
 /**
  * The environment, validated once at start-up. This is the only module that reads process.env;
@@ -155,9 +156,7 @@ export const configSchema = z.object({
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   NOTIFY_EMAIL_FROM: z.string().trim().min(3).max(320).default('servicetitan-sync <stsync@localhost>'),
   NOTIFY_EMAIL_TO: commaList.pipe(z.array(z.email())).optional(),
-  NOTIFY_EMAIL_EVENTS: commaList
-    .pipe(z.array(z.string().regex(/^[a-z_.]+$/, 'must be event types like sync.failed')))
-    .optional(),
+  NOTIFY_EMAIL_EVENTS: commaList.pipe(z.array(eventTypeSchema)).optional(),
   DOWNSTREAM_NOTIFY_CHANNEL: z
     .string()
     .trim()
