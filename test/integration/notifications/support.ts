@@ -10,7 +10,7 @@ export interface ReceivedRequest {
   at: number;
 }
 
-/** A real HTTP receiver: answers each request with the next status of `plan` (then 200). */
+/** A real HTTP receiver: answers each request with the next status of `plan` (then 200); 0 never answers. */
 export async function startReceiver(plan: number[] = []): Promise<{
   url: string;
   port: number;
@@ -25,6 +25,7 @@ export async function startReceiver(plan: number[] = []): Promise<{
     req.on('end', () => {
       requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
       const status = plan.shift() ?? 200;
+      if (status === 0) return; // hangs until the sender gives up
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'nope');
     });
   });

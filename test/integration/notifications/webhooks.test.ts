@@ -33,13 +33,13 @@ let dispatcher: Dispatcher | undefined;
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let logger: pino.Logger;
 
-async function startWorkerWithNotifications(taskQueue?: string) {
+async function startWorkerWithNotifications(taskQueue?: string, timeoutMs = 5_000) {
   return startTestWorker(h.orm, {
     logger,
     ...(taskQueue ? { taskQueue } : {}),
     notifications: {
       policy,
-      timeoutMs: 5_000,
+      timeoutMs,
       mailer: createMailer({ smtpUrl: smtp.url, from: 'stsync <stsync@example.test>' }),
     },
   });
@@ -96,6 +96,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // No secret in any answer (but the create ones) nor any log line, the worker's included.
+  h?.assertNoLeaks();
   await smtp?.close();
   await h?.close();
 });
@@ -211,6 +213,54 @@ describe('webhooks', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('when the receiver does not answer in time, then the attempt counts as failed and is retried with the same webhook-id', async () => {
+    const receiver = await startReceiver([0]);
+    try {
+      worker = await startWorkerWithNotifications(undefined, 1_000);
+      dispatcher = await startDispatcherFor(worker.taskQueue);
+      const companyId = await createCompany(h);
+      const hook = await createWebhook({ url: receiver.url, events: ['freshness.stale'] });
+      await emit(h.orm, 'freshness.stale', companyId);
+      const done = await waitFor('succeeded', async () => {
+        const res = await h.call('get', `/api/webhooks/${hook.id}/deliveries`);
+        return res.body.items[0]?.status === 'succeeded' && res.body.items[0];
+      });
+      expect(done).toMatchObject({ attempts: 2, lastResponseCode: 200 });
+      expect(receiver.requests).toHaveLength(2);
+      expect(receiver.requests[1]!.headers['webhook-id']).toBe(receiver.requests[0]!.headers['webhook-id']);
+      const attemptLogs = h.logs.filter((l) => l.includes('retrying') && l.includes(done.messageId));
+      expect(attemptLogs.join('\n')).toMatch(/No answer within 1 s/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('when events stay undispatched or deliveries pending past the threshold, then the status endpoint counts them', async () => {
+    const companyId = await createCompany(h);
+    const hook = await createWebhook({ url: 'https://hooks.example.test/x', events: ['sync.failed'] });
+    const sql = h.orm.em.getConnection();
+    await sql.execute(
+      `insert into outbox_events (type, company_id, payload, created_at) values
+         ('sync.failed', ?, '{}', now() - interval '2 hours'), ('sync.failed', ?, '{}', now())`,
+      [companyId, companyId],
+    );
+    await sql.execute(
+      `insert into webhook_deliveries (webhook_id, event_type, message_id, body, status, created_at) values
+         (?, 'sync.failed', 'msg_late', '{}', 'pending', now() - interval '2 hours'),
+         (?, 'sync.failed', 'msg_gave_up', '{}', 'failed', now() - interval '2 hours')`,
+      [hook.id, hook.id],
+    );
+    const status = await h.call('get', '/api/notifications/status', { token: await h.token('viewer') });
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({
+      thresholdMinutes: 30,
+      undispatchedEvents: 1,
+      lateDeliveries: 1,
+      failedDeliveries: 1,
+    });
+    expect(status.body.oldestUndispatchedAt).not.toBeNull();
   });
 
   it('when the dispatcher repeats its work after a crash, then each subscriber gets each event once', async () => {
