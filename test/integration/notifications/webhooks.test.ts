@@ -237,19 +237,19 @@ describe('webhooks', () => {
     }
   });
 
-  it('when events stay undispatched or deliveries pending past the threshold, then the status endpoint counts them', async () => {
+  it('when events stay undispatched or deliveries pending past the threshold, then the status endpoint counts them and the dispatcher logs an error', async () => {
     const companyId = await createCompany(h);
     const hook = await createWebhook({ url: 'https://hooks.example.test/x', events: ['sync.failed'] });
     const sql = h.orm.em.getConnection();
     await sql.execute(
       `insert into outbox_events (type, company_id, payload, created_at) values
-         ('sync.failed', ?, '{}', now() - interval '2 hours'), ('sync.failed', ?, '{}', now())`,
+         ('freshness.stale', ?, '{}', now() - interval '2 hours'), ('freshness.stale', ?, '{}', now())`,
       [companyId, companyId],
     );
     await sql.execute(
-      `insert into webhook_deliveries (webhook_id, event_type, message_id, body, status, created_at) values
-         (?, 'sync.failed', 'msg_late', '{}', 'pending', now() - interval '2 hours'),
-         (?, 'sync.failed', 'msg_gave_up', '{}', 'failed', now() - interval '2 hours')`,
+      `insert into webhook_deliveries (webhook_id, event_type, message_id, body, status, created_at, workflow_started_at) values
+         (?, 'sync.failed', 'msg_late', '{}', 'pending', now() - interval '2 hours', now()),
+         (?, 'sync.failed', 'msg_gave_up', '{}', 'failed', now() - interval '2 hours', now())`,
       [hook.id, hook.id],
     );
     const status = await h.call('get', '/api/notifications/status', { token: await h.token('viewer') });
@@ -261,6 +261,17 @@ describe('webhooks', () => {
       failedDeliveries: 1,
     });
     expect(status.body.oldestUndispatchedAt).not.toBeNull();
+
+    // The dispatcher reports what is late at error level (and dispatches the events).
+    dispatcher = await startDispatcherFor(`no-worker-${hook.id}`);
+    const line = await waitFor('the late report', () =>
+      h.logs.find((l) => l.includes('notifications are late')),
+    );
+    expect(JSON.parse(line)).toMatchObject({ level: 50, lateDeliveries: 1, thresholdMinutes: 30 });
+    await waitFor('dispatched', async () => {
+      const again = await h.call('get', '/api/notifications/status');
+      return again.body.undispatchedEvents === 0;
+    });
   });
 
   it('when the dispatcher repeats its work after a crash, then each subscriber gets each event once', async () => {
