@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { eventTypeSchema } from './notifications/events.js';
 
 /**
  * The environment, validated once at start-up. This is the only module that reads process.env;
@@ -16,6 +17,30 @@ const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallba
 
 /** Days to keep something; 0 keeps it forever. */
 const retentionDays = (fallback: number) => z.coerce.number().int().min(0).max(36_500).default(fallback);
+
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .transform((v) => v === 'true' || v === '1')
+    .default(fallback);
+
+/** A comma-separated list; blanks dropped. */
+const commaList = z.string().transform((raw) =>
+  raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean),
+);
+
+/** What email recipients get unless they choose: failures and alerts, not every success. */
+export const defaultEmailEvents = [
+  'sync.failed',
+  'sync.completed_with_warnings',
+  'credential.status_changed',
+  'schedule.auto_paused',
+  'data_quality.anomaly',
+  'freshness.stale',
+] as const;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -128,6 +153,18 @@ export const configSchema = z.object({
   RETENTION_AUDIT_DAYS: retentionDays(365),
   RETENTION_OUTBOX_DAYS: retentionDays(30),
   RETENTION_RUNS_DAYS: retentionDays(365),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(120).default(10),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  NOTIFY_EMAIL_FROM: z.string().trim().min(3).max(320).default('servicetitan-sync <stsync@localhost>'),
+  NOTIFY_EMAIL_TO: commaList.pipe(z.array(z.email())).optional(),
+  NOTIFY_EMAIL_EVENTS: commaList.pipe(z.array(eventTypeSchema)).optional(),
+  DOWNSTREAM_NOTIFY_CHANNEL: z
+    .string()
+    .trim()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier')
+    .default('stsync_company_data'),
+  NOTIFY_UNDELIVERED_ALERT_MINUTES: z.coerce.number().int().min(1).max(10_080).default(30),
 });
 
 type Env = z.infer<typeof configSchema>;
@@ -178,6 +215,21 @@ export interface Config {
     readonly auditDays: number;
     readonly outboxDays: number;
     readonly runsDays: number;
+  };
+  /** Webhooks, email and the downstream NOTIFY (src/notifications). */
+  readonly notifications: {
+    /** Webhook URLs may resolve to private, loopback or link-local addresses, and use http. */
+    readonly allowPrivateNetworks: boolean;
+    readonly webhookTimeoutMs: number;
+    /** Holds a password: never log it. */
+    readonly smtpUrl: string | undefined;
+    readonly emailFrom: string;
+    /** Global recipients, who get `emailEvents` of every company. */
+    readonly emailTo: readonly string[];
+    readonly emailEvents: readonly string[];
+    readonly downstreamChannel: string;
+    /** Events still undelivered after this long are reported. */
+    readonly undeliveredAlertMinutes: number;
   };
 }
 
@@ -243,6 +295,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       auditDays: e.RETENTION_AUDIT_DAYS,
       outboxDays: e.RETENTION_OUTBOX_DAYS,
       runsDays: e.RETENTION_RUNS_DAYS,
+    },
+    notifications: {
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      webhookTimeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      smtpUrl: e.SMTP_URL,
+      emailFrom: e.NOTIFY_EMAIL_FROM,
+      emailTo: e.NOTIFY_EMAIL_TO ?? [],
+      emailEvents: e.NOTIFY_EMAIL_EVENTS ?? [...defaultEmailEvents],
+      downstreamChannel: e.DOWNSTREAM_NOTIFY_CHANNEL,
+      undeliveredAlertMinutes: e.NOTIFY_UNDELIVERED_ALERT_MINUTES,
     },
   });
 }

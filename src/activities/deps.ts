@@ -1,6 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
+import type { Mailer } from '../notifications/email.js';
+import type { WebhookUrlPolicy } from '../notifications/url-policy.js';
 import type { ServiceTitanClient } from '../servicetitan/index.js';
 
 /**
@@ -20,4 +22,6 @@ export interface ActivityDeps {
    * rather than losing the page to the shutdown grace time's end.
    */
   draining?: AbortSignal;
+  /** Webhook and email delivery (src/notifications); without it deliveries wait for a worker that has it. */
+  notifications?: { policy: WebhookUrlPolicy; timeoutMs: number; mailer?: Mailer | undefined };
 }

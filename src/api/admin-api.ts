@@ -3,8 +3,10 @@ import type { Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import { createAuditLog } from '../audit/index.js';
 import { createFailureLimiter, createSessionService, createTokenService } from '../auth/index.js';
+import { defaultEmailEvents } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
+import type { WebhookUrlPolicy } from '../notifications/url-policy.js';
 import type { ScheduleService } from '../schedules/index.js';
 import type { ServiceTitanClientOptions } from '../servicetitan/index.js';
 import { authenticate } from './middleware/authenticate.js';
@@ -17,12 +19,14 @@ import { flagRoutes } from './routes/flags.routes.js';
 import { scheduleRoutes } from './routes/schedules.routes.js';
 import { createSessionRoutes, createSignInLinkRoutes } from './routes/session.routes.js';
 import { syncRoutes } from './routes/syncs.routes.js';
+import { webhookRoutes } from './routes/webhooks.routes.js';
 import { createCompanyService } from './services/companies.service.js';
 import { createCredentialService } from './services/credentials.service.js';
 import { createDashboardService } from './services/dashboard.service.js';
 import { createFlagService } from './services/flags.service.js';
 import { createScheduleRoutesService } from './services/schedules.service.js';
 import { createSyncService } from './services/syncs.service.js';
+import { createWebhookService } from './services/webhooks.service.js';
 
 /** What the admin API needs beyond the app's own deps; absent pieces answer 503 `not_configured`. */
 export interface AdminApiOptions {
@@ -47,6 +51,13 @@ export interface AdminApiOptions {
   progressPollMs?: number;
   /** Check every response against its schema (tests). */
   validateResponses?: boolean;
+  /** Webhooks: the SSRF rule and the `/test` timeout (default: public https only, 10 s). */
+  webhooks?: {
+    policy: WebhookUrlPolicy;
+    timeoutMs?: number;
+    defaultEmailEvents?: readonly string[];
+    undeliveredAlertMinutes?: number;
+  };
 }
 
 export function createAdminRoutes(deps: AdminApiOptions) {
@@ -72,6 +83,15 @@ export function createAdminRoutes(deps: AdminApiOptions) {
           installationId: deps.installationId,
           temporalUi: deps.temporalUi,
           ...(deps.progressPollMs ? { progressPollMs: deps.progressPollMs } : {}),
+        }),
+      ),
+      ...webhookRoutes(
+        createWebhookService({
+          secrets: deps.secrets,
+          policy: deps.webhooks?.policy ?? { allowPrivateNetworks: false },
+          timeoutMs: deps.webhooks?.timeoutMs ?? 10_000,
+          defaultEmailEvents: deps.webhooks?.defaultEmailEvents ?? defaultEmailEvents,
+          undeliveredAlertMinutes: deps.webhooks?.undeliveredAlertMinutes ?? 30,
         }),
       ),
       ...scheduleRoutes(createScheduleRoutesService({ schedules: deps.schedules })),

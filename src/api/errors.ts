@@ -22,6 +22,7 @@ export const statusByCode: Readonly<Record<string, number>> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   connection_failed: 422,
+  webhook_url_refused: 422,
   rate_limited: 429,
   encryption_not_configured: 503,
   not_configured: 503,

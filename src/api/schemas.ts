@@ -4,10 +4,12 @@ import {
   apiRoles,
   auditOutcomes,
   credentialStatuses,
+  deliveryStatuses,
   serviceTitanEnvironments,
   syncRunStatuses,
   syncTriggers,
 } from '../db/entities/index.js';
+import { eventTypeSchema, eventTypes } from '../notifications/events.js';
 import { scheduleInputSchema } from '../schedules/index.js';
 import { syncStreamNames } from '../workflows/definitions.js';
 
@@ -387,3 +389,87 @@ export const flagsView = z
     ),
   })
   .meta({ id: 'Flags' });
+// Notifications ---------------------------------------------------------------------------------
+const eventTypeList = z
+  .array(eventTypeSchema)
+  .min(1)
+  .max(eventTypes.length)
+  .transform((list) => [...new Set(list)]);
+export const webhookCreateSchema = z.strictObject({
+  url: z.string().trim().min(1).max(2048),
+  events: eventTypeList,
+  /** Only this company's events; omitted: every company's (a company-limited token: its own). */
+  companyId: z.int().positive().optional(),
+  description: z.string().trim().max(500).optional(),
+});
+export const webhookPatchSchema = z
+  .strictObject({
+    url: z.string().trim().min(1).max(2048).optional(),
+    events: eventTypeList.optional(),
+    description: z.string().trim().max(500).nullable().optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'url, events, description or enabled is required');
+export const webhookView = z
+  .object({
+    id: z.int(),
+    companyId: z.int().nullable(),
+    url: z.string(),
+    events: z.array(z.string()),
+    description: z.string().nullable(),
+    enabled: z.boolean(),
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  })
+  .meta({ id: 'Webhook' });
+export const webhookCreatedView = webhookView
+  .extend({
+    /** The signing secret, `whsec_<base64>`: shown in this answer only. */
+    secret: z.string(),
+  })
+  .meta({ id: 'WebhookCreated' });
+export const webhookList = z.object({ items: z.array(webhookView) });
+export const webhookDeliveryView = z
+  .object({
+    id: z.string(),
+    eventType: z.string(),
+    outboxEventId: z.string().nullable(),
+    /** The `webhook-id` header: the same on every attempt. */
+    messageId: z.string(),
+    status: z.enum(deliveryStatuses),
+    attempts: z.int(),
+    lastResponseCode: z.int().nullable(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: dateTime.nullable(),
+    createdAt: dateTime,
+    deliveredAt: dateTime.nullable(),
+  })
+  .meta({ id: 'WebhookDelivery' });
+export const webhookDeliveryQuery = z.strictObject({ ...paging });
+export const webhookDeliveryPage = pageOf(webhookDeliveryView);
+export const recipientsBodySchema = z.strictObject({
+  recipients: z
+    .array(
+      z.strictObject({
+        email: z.email().max(320),
+        /** Default: failures and alerts (not every success). */
+        events: eventTypeList.optional(),
+      }),
+    )
+    .max(50),
+});
+export const recipientsView = z
+  .object({
+    companyId: z.int(),
+    recipients: z.array(z.object({ email: z.string(), events: z.array(z.string()) })),
+  })
+  .meta({ id: 'NotificationRecipients' });
+export const notificationStatusView = z
+  .object({
+    thresholdMinutes: z.int(),
+    undispatchedEvents: z.int(),
+    oldestUndispatchedAt: dateTime.nullable(),
+    lateDeliveries: z.int(),
+    failedDeliveries: z.int(),
+  })
+  .meta({ id: 'NotificationStatus' });

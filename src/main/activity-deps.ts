@@ -13,6 +13,7 @@ export function createActivityDeps(options: {
   serviceTitan: Pick<ServiceTitanClientOptions, 'appKey' | 'environments'> &
     Partial<Omit<ServiceTitanClientOptions, 'appKey' | 'environments' | 'logger'>>;
   chunkMs?: number;
+  notifications?: ActivityDeps['notifications'];
 }): ActivityDeps & { close(): void; drain(): void } {
   const draining = new AbortController();
   // Every worker process spends each tenant's one budget, kept in PostgreSQL.
@@ -30,6 +31,10 @@ export function createActivityDeps(options: {
     draining: draining.signal,
     /** Chunks stop after the page in hand (call before stopping the worker). */
     drain: () => draining.abort(),
-    close: () => serviceTitan.close(),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
+    close: () => {
+      serviceTitan.close();
+      options.notifications?.mailer?.close();
+    },
   };
 }

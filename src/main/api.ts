@@ -10,6 +10,7 @@ import { createTemporalClient } from '../temporal/client.js';
 import { installationTaskQueue } from '../workflows/definitions.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
 import { listen } from './listen.js';
+import { webhookPolicy } from './notifications.js';
 import { requireDeployment } from './require-deployment.js';
 
 /** The admin API alone, against an existing PostgreSQL and Temporal. */
@@ -52,6 +53,12 @@ async function main() {
         }),
         adminToken: config.api.adminToken,
         sessionTtlHours: config.api.sessionTtlHours,
+        webhooks: {
+          policy: webhookPolicy(config),
+          timeoutMs: config.notifications.webhookTimeoutMs,
+          defaultEmailEvents: config.notifications.emailEvents,
+          undeliveredAlertMinutes: config.notifications.undeliveredAlertMinutes,
+        },
         ...(config.temporal.uiUrl
           ? { temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace } }
           : {}),

@@ -18,6 +18,7 @@ import { resolveEncryptionKeys } from './encryption-keys.js';
 import { resolveInfrastructure } from './infrastructure.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
 import { listen } from './listen.js';
+import { notificationActivityDeps, startDispatcher, webhookPolicy } from './notifications.js';
 import { writeRuntime } from './runtime-file.js';
 
 /**
@@ -78,7 +79,13 @@ async function main() {
     });
     onStop('temporal client', () => temporal.close());
 
-    const activities = createActivityDeps({ orm, logger, keys, serviceTitan });
+    const activities = createActivityDeps({
+      orm,
+      logger,
+      keys,
+      serviceTitan,
+      notifications: notificationActivityDeps(config, true),
+    });
     onStop('activities', async () => activities.close());
     const worker = await startWorker({
       address: infra.temporalAddress,
@@ -92,6 +99,15 @@ async function main() {
       activities.drain();
       await worker.stop();
     });
+    const dispatcher = startDispatcher(config, {
+      orm,
+      databaseUrl: infra.databaseUrl,
+      temporal: temporal.client,
+      taskQueue,
+      installationId,
+      logger,
+    });
+    onStop('dispatcher', () => dispatcher.stop());
     await ensureRetentionScheduleAtStart({
       temporal: temporal.client,
       taskQueue,
@@ -122,6 +138,12 @@ async function main() {
           schedules,
           adminToken: config.api.adminToken,
           sessionTtlHours: config.api.sessionTtlHours,
+          webhooks: {
+            policy: webhookPolicy(config, true),
+            timeoutMs: config.notifications.webhookTimeoutMs,
+            defaultEmailEvents: config.notifications.emailEvents,
+            undeliveredAlertMinutes: config.notifications.undeliveredAlertMinutes,
+          },
           temporalUi: infra.temporalUiUrl
             ? { url: infra.temporalUiUrl, namespace: config.temporal.namespace }
             : undefined,

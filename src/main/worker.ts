@@ -9,6 +9,7 @@ import { installationTaskQueue } from '../workflows/definitions.js';
 import { createActivityDeps } from './activity-deps.js';
 import { resolveEncryptionKeys } from './encryption-keys.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
+import { notificationActivityDeps, startDispatcher } from './notifications.js';
 import { requireDeployment } from './require-deployment.js';
 
 /** A Temporal worker on the task queue; scale by running more of these. */
@@ -32,6 +33,7 @@ async function main() {
       environments: config.serviceTitan,
       rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
     },
+    notifications: notificationActivityDeps(config),
   });
   const worker = await startWorker({
     address: temporalAddress,
@@ -42,7 +44,18 @@ async function main() {
     connectTimeoutMs: config.temporal.connectTimeoutSeconds * 1000,
     shutdownGraceMs: config.temporal.shutdownGraceSeconds * 1000,
   });
+  const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
+  const dispatcher = startDispatcher(config, {
+    orm,
+    databaseUrl,
+    temporal: temporal.client,
+    taskQueue,
+    installationId,
+    logger,
+  });
   const release = async () => {
+    await dispatcher.stop();
+    await temporal.close();
     activities.close();
     await closeOrm(orm);
   };
@@ -62,14 +75,13 @@ async function main() {
   });
   logger.info({ taskQueue, installationId }, 'worker running');
   // Every worker makes the retention schedule match its policy (idempotent).
-  const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
   await ensureRetentionScheduleAtStart({
     temporal: temporal.client,
     taskQueue,
     installationId,
     policy: config.retention,
     logger,
-  }).finally(() => temporal.close());
+  });
 }
 
 await main().catch(failStartup);

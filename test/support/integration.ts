@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { inject } from 'vitest';
+import type { ActivityDeps } from '../../src/activities/index.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createOrm } from '../../src/db/orm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
@@ -17,6 +18,10 @@ export const testLogger: Logger = createLogger({
 
 /** Every table the product owns, for truncation between tests. */
 const tables = [
+  'webhook_deliveries',
+  'webhook_subscriptions',
+  'email_deliveries',
+  'notification_recipients',
   'audit_events',
   'api_tokens',
   'outbox_events',
@@ -103,6 +108,10 @@ export interface TestWorkerOptions {
   taskQueue?: string;
   /** Another Temporal server than the run's shared dev server. */
   temporalAddress?: string;
+  /** Default: the silent test logger. */
+  logger?: Logger;
+  /** Webhook and email delivery activities (src/notifications). */
+  notifications?: ActivityDeps['notifications'];
 }
 
 /** A worker on a task queue of its own, so tests never pick up each other's tasks. */
@@ -115,7 +124,7 @@ export async function startTestWorker(
   const endpoints = { authUrl: url, apiUrl: url };
   const activities = createActivityDeps({
     orm,
-    logger: testLogger,
+    logger: options.logger ?? testLogger,
     keys: testKeys,
     serviceTitan: {
       appKey: options.serviceTitan?.appKey ?? 'test-app-key',
@@ -126,12 +135,13 @@ export async function startTestWorker(
       ...(options.serviceTitan?.maxAttempts ? { maxAttempts: options.serviceTitan.maxAttempts } : {}),
     },
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
   });
   const worker = await startWorker({
     address: options.temporalAddress ?? inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
-    logger: testLogger,
+    logger: options.logger ?? testLogger,
     activities,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });

@@ -5,6 +5,7 @@ export * from './console-session.entity.js';
 export * from './feature-flag.entity.js';
 export * from './ingest.entities.js';
 export * from './installation.entity.js';
+export * from './notification.entities.js';
 export * from './rate-budget.entity.js';
 export * from './servicetitan-credential.entity.js';
 export * from './sync-run.entity.js';
@@ -24,6 +25,12 @@ import {
   SyncSchedule,
 } from './ingest.entities.js';
 import { Installation } from './installation.entity.js';
+import {
+  EmailDelivery,
+  NotificationRecipient,
+  WebhookDelivery,
+  WebhookSubscription,
+} from './notification.entities.js';
 import { RateBudget } from './rate-budget.entity.js';
 import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
 import { SyncRun } from './sync-run.entity.js';
@@ -47,4 +54,8 @@ export const entities = [
   SignInCode,
   RateBudget,
   FeatureFlag,
+  WebhookSubscription,
+  WebhookDelivery,
+  NotificationRecipient,
+  EmailDelivery,
 ];
