@@ -33,6 +33,13 @@ async function main() {
               serviceTitan: { appKey: config.serviceTitan.appKey, environments: config.serviceTitan, logger },
             }
           : {}),
+        setup: {
+          appKey: config.serviceTitan.appKey ? 'configured' : 'missing',
+          environments: config.serviceTitan,
+          encryption: config.encryptionKeys?.length
+            ? { source: 'environment', versions: config.encryptionKeys.map((k) => k.version) }
+            : undefined,
+        },
         taskQueue,
         installationId,
         schedules: createScheduleService({

@@ -107,6 +107,14 @@ async function main() {
         api: {
           secrets,
           serviceTitan: { ...serviceTitan, logger },
+          setup: {
+            appKey: sandbox ? 'sandbox' : 'configured',
+            environments: serviceTitan.environments,
+            encryption: {
+              source: config.encryptionKeys?.length ? 'environment' : 'local-file',
+              versions: keys.map((k) => k.version),
+            },
+          },
           taskQueue,
           installationId,
           schedules,
