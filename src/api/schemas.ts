@@ -312,6 +312,8 @@ export const tokenView = z
     companyId: z.int().nullable(),
     createdAt: dateTime,
     revokedAt: dateTime.nullable(),
+    /** When it last authenticated a request (to the minute); null if never. */
+    lastUsedAt: dateTime.nullable(),
   })
   .meta({ id: 'Token' });
 export const tokenCreatedView = tokenView.extend({ token: z.string() });

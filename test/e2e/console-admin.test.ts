@@ -80,6 +80,7 @@ describe('web console: admin pages', () => {
       'Operator',
       'Acme Heating',
       expect.stringMatching(/\d/),
+      'Never',
       'Active',
       'Revoke',
     ]);
@@ -106,6 +107,8 @@ describe('web console: admin pages', () => {
     await row.getByRole('button', { name: 'Revoke Night operator' }).click();
     await page.getByRole('button', { name: 'Yes, revoke “Night operator”' }).click();
     await row.getByText('Revoked', { exact: true }).waitFor();
+    // Its sign-in and requests were its last use.
+    expect((await row.locator('td').nth(3).textContent())!).toMatch(/now|second/);
     await other.page.reload();
     await other.page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await other.page.evaluate<number>("fetch('/api/dashboard').then((r) => r.status)")).toBe(401);

@@ -643,6 +643,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             revokedAt: string | null;
+            lastUsedAt: string | null;
         };
         AuditEvent: {
             id: string;
@@ -2965,6 +2966,7 @@ export interface operations {
                         /** Format: date-time */
                         createdAt: string;
                         revokedAt: string | null;
+                        lastUsedAt: string | null;
                         token: string;
                     };
                 };

@@ -203,6 +203,7 @@ function TokensPage() {
                 <th scope="col">Role</th>
                 <th scope="col">Company</th>
                 <th scope="col">Created</th>
+                <th scope="col">Last used</th>
                 <th scope="col">Status</th>
                 <th scope="col">Actions</th>
               </tr>
@@ -218,6 +219,9 @@ function TokensPage() {
                       {absolute.format(new Date(t.createdAt))}
                       <When iso={t.createdAt} now={now} empty="" />
                     </span>
+                  </td>
+                  <td>
+                    <When iso={t.lastUsedAt} now={now} empty="Never" />
                   </td>
                   <td>
                     {t.revokedAt ? (
