@@ -215,7 +215,7 @@ describe('web console: admin pages', () => {
     await page.context().close();
   });
 
-  it('when a viewer signs in, then no admin link shows, and /tokens, /audit and /setup say its role may not use them', async () => {
+  it('when a viewer signs in, then no admin link shows, and /tokens, /audit and /setup say its role may not use them; an admin limited to one company has the audit trail only', async () => {
     const { page, errors } = await openPage(browser);
     await signIn(page, baseUrl, await h.token('viewer', companyId));
     expect(await nav(page).getByRole('link').allInnerTexts()).toEqual(['Dashboard']);
@@ -232,5 +232,19 @@ describe('web console: admin pages', () => {
     }
     expect(errors).toEqual([]);
     await page.context().close();
+
+    // An admin limited to one company reads its audit trail, but tokens and setup span companies.
+    const limited = await openPage(browser);
+    await signIn(limited.page, baseUrl, await h.token('admin', companyId));
+    expect(await nav(limited.page).getByRole('link').allInnerTexts()).toEqual(['Dashboard', 'Audit trail']);
+    await limited.page.goto(`${baseUrl}/setup`);
+    await limited.page
+      .getByRole('alert')
+      .filter({
+        hasText: `Your token is limited to company ${companyId}: it may not see this deployment's setup.`,
+      })
+      .waitFor();
+    expect(limited.errors).toEqual([]);
+    await limited.page.context().close();
   });
 });
