@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { WebhookUrlPolicy } from '../notifications/url-policy.js';
 import type { ScheduleService } from '../schedules/index.js';
 import type { ServiceTitanClientOptions } from '../servicetitan/index.js';
+import type { Readiness } from './health.routes.js';
 import { authenticate } from './middleware/authenticate.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { type AnyRoute, mountRoutes } from './route.js';
@@ -25,6 +26,7 @@ import { createCredentialService } from './services/credentials.service.js';
 import { createDashboardService } from './services/dashboard.service.js';
 import { createFlagService } from './services/flags.service.js';
 import { createScheduleRoutesService } from './services/schedules.service.js';
+import { createSetupService, type SetupOptions } from './services/setup.service.js';
 import { createSyncService } from './services/syncs.service.js';
 import { createWebhookService } from './services/webhooks.service.js';
 
@@ -49,6 +51,8 @@ export interface AdminApiOptions {
   /** Default 100kb. */
   bodyLimit?: string;
   progressPollMs?: number;
+  /** What the Setup page's checks (GET /api/setup) look at; absent answers 503. */
+  setup?: SetupOptions;
   /** Check every response against its schema (tests). */
   validateResponses?: boolean;
   /** Webhooks: the SSRF rule and the `/test` timeout (default: public https only, 10 s). */
@@ -66,7 +70,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
   return {
     audit,
     tokens,
-    routes: (temporal: Client): AnyRoute[] => [
+    routes: (temporal: Client, readiness?: Readiness): AnyRoute[] => [
       ...companyRoutes(createCompanyService({ schedules: deps.schedules })),
       ...credentialRoutes(
         createCredentialService({
@@ -104,6 +108,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
         }),
         tokens,
         audit,
+        setup: createSetupService({ setup: deps.setup, readiness }),
       }),
     ],
   };
@@ -114,11 +119,11 @@ export function createAdminRoutes(deps: AdminApiOptions) {
  * every route) and the router of `/signin` links, which sits outside /api.
  */
 export function createAdminApi(
-  base: { orm: MikroORM; temporal: Client; logger: Logger },
+  base: { orm: MikroORM; temporal: Client; logger: Logger; readiness?: Readiness },
   deps: AdminApiOptions,
 ) {
   const { audit, tokens, routes: build } = createAdminRoutes(deps);
-  const routes = build(base.temporal);
+  const routes = build(base.temporal, base.readiness);
   const document = buildOpenApiDocument(routes, { version: '1' });
   const limiter = createFailureLimiter(deps.authFailures ?? { max: 20, windowMs: 60_000 });
 

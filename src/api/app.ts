@@ -11,7 +11,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type AdminApiOptions, createAdminApi } from './admin-api.js';
 import { createErrorHandler } from './errors.js';
-import { createHealthRoutes } from './health.routes.js';
+import { createHealthRoutes, createReadinessChecks } from './health.routes.js';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -61,8 +61,9 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  const readiness = createReadinessChecks(deps);
   if (deps.api) {
-    const adminApi = createAdminApi(deps, deps.api);
+    const adminApi = createAdminApi({ ...deps, readiness }, deps.api);
     app.use('/api', adminApi.router);
     app.use(adminApi.signInRouter);
   } else {
@@ -72,19 +73,7 @@ export function createApp(deps: AppDeps) {
   }
   app.use(express.json({ limit: '100kb' }));
 
-  app.use(
-    createHealthRoutes({
-      postgres: async () => {
-        await deps.orm.em.getConnection().execute('select 1');
-      },
-      temporal: async () => {
-        // A deadline of the probe's own: without it the SDK keeps retrying a server that is down
-        // long after the probe answered, and a retry can outlive the connection it was made on.
-        const { connection } = deps.temporal;
-        await connection.withDeadline(Date.now() + 3_000, () => connection.workflowService.getSystemInfo({}));
-      },
-    }),
-  );
+  app.use(createHealthRoutes(readiness));
 
   const consoleDir = deps.consoleDir === undefined ? defaultConsoleDir : deps.consoleDir;
   if (consoleDir && existsSync(consoleDir)) {

@@ -316,6 +316,8 @@ export const tokenView = z
     companyId: z.int().nullable(),
     createdAt: dateTime,
     revokedAt: dateTime.nullable(),
+    /** When it last authenticated a request (to the minute); null if never. */
+    lastUsedAt: dateTime.nullable(),
   })
   .meta({ id: 'Token' });
 export const tokenCreatedView = tokenView.extend({ token: z.string() });
@@ -346,6 +348,33 @@ export const auditView = z
   })
   .meta({ id: 'AuditEvent' });
 export const auditPage = pageOf(auditView);
+
+// Setup (src/api/services/setup.service.ts) -----------------------------------------------------
+export const setupView = z
+  .object({
+    checkedAt: dateTime,
+    /** Where the ServiceTitan app key comes from (never its value). */
+    appKey: z.enum(['configured', 'sandbox', 'missing']),
+    environments: z.array(
+      z.object({
+        environment: z.enum(['integration', 'production']),
+        authUrl: z.string(),
+        apiUrl: z.string(),
+      }),
+    ),
+    checks: z.array(
+      z
+        .object({
+          id: z.string(),
+          label: z.string(),
+          status: z.enum(['ok', 'warning', 'failed']),
+          detail: z.string(),
+          fix: z.string().nullable(),
+        })
+        .meta({ id: 'SetupCheck' }),
+    ),
+  })
+  .meta({ id: 'Setup' });
 
 // Console sessions (src/api/routes/session.routes.ts) ---------------------------------------------
 export const sessionCreateSchema = z.strictObject({

@@ -42,6 +42,13 @@ async function main() {
               },
             }
           : {}),
+        setup: {
+          appKey: config.serviceTitan.appKey ? 'configured' : 'missing',
+          environments: config.serviceTitan,
+          encryption: config.encryptionKeys?.length
+            ? { source: 'environment', versions: config.encryptionKeys.map((k) => k.version) }
+            : undefined,
+        },
         taskQueue,
         installationId,
         schedules: createScheduleService({

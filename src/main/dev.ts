@@ -133,6 +133,14 @@ async function main() {
         api: {
           secrets,
           serviceTitan: { ...serviceTitan, rateBudget: createRateBudgetStore(orm), logger },
+          setup: {
+            appKey: sandbox ? 'sandbox' : 'configured',
+            environments: serviceTitan.environments,
+            encryption: {
+              source: config.encryptionKeys?.length ? 'environment' : 'local-file',
+              versions: keys.map((k) => k.version),
+            },
+          },
           taskQueue,
           installationId,
           schedules,

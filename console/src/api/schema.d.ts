@@ -491,6 +491,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check this deployment's configuration */
+        get: operations["getSetup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -837,6 +854,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             revokedAt: string | null;
+            lastUsedAt: string | null;
         };
         AuditEvent: {
             id: string;
@@ -860,6 +878,27 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
+        };
+        Setup: {
+            /** Format: date-time */
+            checkedAt: string;
+            /** @enum {string} */
+            appKey: "configured" | "sandbox" | "missing";
+            environments: {
+                /** @enum {string} */
+                environment: "integration" | "production";
+                authUrl: string;
+                apiUrl: string;
+            }[];
+            checks: components["schemas"]["SetupCheck"][];
+        };
+        SetupCheck: {
+            id: string;
+            label: string;
+            /** @enum {string} */
+            status: "ok" | "warning" | "failed";
+            detail: string;
+            fix: string | null;
         };
         Session: {
             principal: {
@@ -4210,6 +4249,7 @@ export interface operations {
                         /** Format: date-time */
                         createdAt: string;
                         revokedAt: string | null;
+                        lastUsedAt: string | null;
                         token: string;
                     };
                 };
@@ -4405,6 +4445,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Check this deployment's configuration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Setup"];
                 };
             };
             /** @description unauthorized */

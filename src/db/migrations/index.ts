@@ -9,6 +9,7 @@ import { Migration20261130601ConsoleSessions } from './20261130-601-console-sess
 import { Migration20261201401Notifications } from './20261201-401-notifications.migration.js';
 import { Migration20261201701RateBudget } from './20261201-701-rate-budget.migration.js';
 import { Migration20261201702FeatureFlags } from './20261201-702-feature-flags.migration.js';
+import { Migration20261201301TokenLastUsed } from './20261201-301-token-last-used.migration.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered from the file system) so they run
@@ -26,4 +27,5 @@ export const migrations = [
   { name: 'Migration20261201701RateBudget', class: Migration20261201701RateBudget },
   { name: 'Migration20261201702FeatureFlags', class: Migration20261201702FeatureFlags },
   { name: 'Migration20261201401Notifications', class: Migration20261201401Notifications },
+  { name: 'Migration20261201301TokenLastUsed', class: Migration20261201301TokenLastUsed },
 ];

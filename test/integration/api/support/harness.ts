@@ -105,6 +105,13 @@ export async function startApiHarness(
         logger,
         maxAttempts: 2,
       },
+      // A deployment whose SERVICETITAN_* settings point at the sandbox.
+      setup: {
+        appKey: 'configured',
+        environments: { integration: endpoints, production: endpoints },
+        encryption: { source: 'environment', versions: testKeys.map((k) => k.version) },
+        probeTimeoutMs: 3_000,
+      },
       taskQueue,
       installationId: testInstallationId,
       schedules,
