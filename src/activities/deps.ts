@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
 import type { ServiceTitanClient } from '../servicetitan/index.js';
 
 /**
@@ -14,4 +15,6 @@ export interface ActivityDeps {
   secrets: SecretBox;
   /** How long one chunk activity pulls pages before handing back to the workflow. */
   chunkMs?: number;
+  /** Records written, runs finished (absent in unit tests that do not look at them). */
+  metrics?: Metrics;
 }

@@ -2,6 +2,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ActivityDeps } from '../activities/index.js';
 import { createSecretBox, type EncryptionKey } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
+import { createMetrics, type Metrics } from '../metrics/index.js';
+import { createBreakerStore } from '../servicetitan/breaker-store.js';
 import { createServiceTitanClient, type ServiceTitanClientOptions } from '../servicetitan/index.js';
 
 /** What every worker's activities need, built the same way by every composition root. */
@@ -10,15 +12,31 @@ export function createActivityDeps(options: {
   logger: Logger;
   keys: readonly EncryptionKey[];
   serviceTitan: Pick<ServiceTitanClientOptions, 'appKey' | 'environments'> &
-    Partial<Omit<ServiceTitanClientOptions, 'appKey' | 'environments' | 'logger'>>;
+    Partial<Omit<ServiceTitanClientOptions, 'appKey' | 'environments' | 'logger' | 'observer'>>;
   chunkMs?: number;
-}): ActivityDeps & { close(): void } {
-  const serviceTitan = createServiceTitanClient({ ...options.serviceTitan, logger: options.logger });
+  /** The process's metrics (one registry per process); a registry of its own when absent. */
+  metrics?: Metrics;
+}): ActivityDeps & { close(): void; metrics: Metrics; breakersFlushed(): Promise<void> } {
+  const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
+  const breakers = createBreakerStore({ orm: options.orm, logger: options.logger });
+  const serviceTitan = createServiceTitanClient({
+    ...options.serviceTitan,
+    logger: options.logger,
+    observer: {
+      ...metrics.serviceTitanObserver,
+      breakerTransition(transition) {
+        metrics.serviceTitanObserver.breakerTransition?.(transition);
+        breakers.record(transition);
+      },
+    },
+  });
   return {
     orm: options.orm,
     logger: options.logger,
     secrets: createSecretBox(options.keys),
     serviceTitan,
+    metrics,
+    breakersFlushed: () => breakers.flushed(),
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
     close: () => serviceTitan.close(),
   };

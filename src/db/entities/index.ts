@@ -4,6 +4,7 @@ export * from './company.entity.js';
 export * from './console-session.entity.js';
 export * from './ingest.entities.js';
 export * from './installation.entity.js';
+export * from './servicetitan-breaker.entity.js';
 export * from './servicetitan-credential.entity.js';
 export * from './sync-run.entity.js';
 export * from './sync-stream-state.entity.js';
@@ -21,6 +22,7 @@ import {
   SyncSchedule,
 } from './ingest.entities.js';
 import { Installation } from './installation.entity.js';
+import { ServiceTitanBreaker } from './servicetitan-breaker.entity.js';
 import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
 import { SyncRun } from './sync-run.entity.js';
 import { SyncStreamState } from './sync-stream-state.entity.js';
@@ -41,4 +43,5 @@ export const entities = [
   Installation,
   ConsoleSession,
   SignInCode,
+  ServiceTitanBreaker,
 ];
