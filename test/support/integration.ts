@@ -7,6 +7,7 @@ import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createOrm } from '../../src/db/orm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createActivityDeps } from '../../src/main/activity-deps.js';
+import type { Metrics } from '../../src/metrics/index.js';
 import { type RunningWorker, startWorker } from '../../src/temporal/worker.js';
 import { withDatabase } from './database.js';
 
@@ -18,6 +19,7 @@ export const testLogger: Logger = createLogger({
 /** Every table the product owns, for truncation between tests. */
 const tables = [
   'audit_events',
+  'servicetitan_breakers',
   'api_tokens',
   'outbox_events',
   'skipped_records',
@@ -99,6 +101,11 @@ export interface TestWorkerOptions {
   serviceTitan?: { appKey: string; url: string; rateLimitPerSecond?: number; maxAttempts?: number };
   chunkMs?: number;
   taskQueue?: string;
+  /** The worker's metrics registry (default: one of its own). */
+  metrics?: Metrics;
+  /** `host:port` of the Temporal SDK's Prometheus exporter (only the process's first worker). */
+  temporalMetricsAddress?: string;
+  breaker?: { failureThreshold: number; cooldownMs: number };
 }
 
 /** A worker on a task queue of its own, so tests never pick up each other's tasks. */
@@ -120,8 +127,10 @@ export async function startTestWorker(
         ? { rateLimitPerSecond: options.serviceTitan.rateLimitPerSecond }
         : {}),
       ...(options.serviceTitan?.maxAttempts ? { maxAttempts: options.serviceTitan.maxAttempts } : {}),
+      ...(options.breaker ? { breaker: options.breaker } : {}),
     },
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const worker = await startWorker({
     address: inject('temporalAddress'),
@@ -130,6 +139,7 @@ export async function startTestWorker(
     logger: testLogger,
     activities,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    ...(options.temporalMetricsAddress ? { temporalMetricsAddress: options.temporalMetricsAddress } : {}),
   });
   return {
     worker: worker.worker,
@@ -138,6 +148,7 @@ export async function startTestWorker(
     async stop() {
       await worker.stop();
       activities.close();
+      await activities.breakersFlushed();
     },
   };
 }
