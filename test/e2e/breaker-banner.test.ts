@@ -38,7 +38,7 @@ describe('dashboard: ServiceTitan circuit breaker', () => {
     const clock = await page.evaluate<string>(
       `new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' }).format(new Date(${retryAt.getTime()}))`,
     );
-    expect(await banner.innerText()).toBe(
+    expect(await banner.textContent()).toBe(
       `ServiceTitan integration API failing: requests paused until ${clock}, then syncs retry on their own.`,
     );
     await page.screenshot({ path: screenshotPath('console-breaker-banner.png') });
