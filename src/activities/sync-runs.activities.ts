@@ -126,13 +126,28 @@ export function createSyncRunActivities({ orm, logger, metrics }: ActivityDeps) 
     },
 
     async markSyncRunSkipped(syncRunId: number, reason: string): Promise<void> {
-      await safely(() =>
+      // A retried call finds the row skipped already: it changes nothing and counts nothing.
+      const changed = await safely(() =>
         em().nativeUpdate(
           SyncRun,
-          { id: syncRunId },
+          { id: syncRunId, status: { $ne: 'skipped' } },
           { status: 'skipped', error: reason, finishedAt: new Date() },
         ),
       );
+      if (changed && metrics) {
+        const rows = await safely(() =>
+          em()
+            .getConnection()
+            .execute<{ trigger: string; environment: string }[]>(
+              `select r.trigger, c.environment from servicetitan_sync_runs r
+               join servicetitan_credentials c on c.id = r.credential_id where r.id = ?`,
+              [syncRunId],
+            ),
+        );
+        const row = rows[0];
+        if (row)
+          metrics.syncRuns.inc({ trigger: row.trigger, status: 'skipped', environment: row.environment });
+      }
     },
   };
 }
