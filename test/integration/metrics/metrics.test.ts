@@ -7,12 +7,13 @@ import {
   registerDatabaseMetrics,
   startMetricsServer,
 } from '../../../src/metrics/index.js';
-import { testLogger, truncateAll } from '../../support/integration.js';
+import { syncWorkflowId } from '../../../src/workflows/definitions.js';
+import { testInstallationId, testLogger, truncateAll } from '../../support/integration.js';
 import { parsePrometheus, type Sample, sumOf } from '../../support/prometheus.js';
 import { type ApiHarness, createCompany, createCredential, startApiHarness } from '../api/support/harness.js';
 
 const TENANT = 4_300_101;
-const COOLDOWN_MS = 4_000;
+const COOLDOWN_MS = 6_000;
 const METRICS_TOKEN = 'metrics-bearer-token-0123456789';
 
 describe('metrics and the circuit breaker', () => {
@@ -199,7 +200,7 @@ describe('metrics and the circuit breaker', () => {
     expect([...names].some((n) => /^temporal_worker_task_slots_(available|used)/.test(n))).toBe(true);
   });
 
-  it('when ServiceTitan keeps answering 500, then the breaker opens, chunks fail fast for the cool-down, the dashboard says so, and a successful probe closes it', async () => {
+  it('when ServiceTitan keeps answering 502, then the breaker opens, chunks fail fast for the cool-down, the dashboard says so, and a successful probe closes it', async () => {
     const id = await credential();
     const before = (await scrapeWorker()).samples;
     h.sandbox.injectFault({ kind: 'server-error', tenantId: TENANT, path: '/export/', status: 502 });
@@ -224,20 +225,33 @@ describe('metrics and the circuit breaker', () => {
       if (Date.now() > openedBy) throw new Error(`the breaker did not open: ${JSON.stringify(breaker)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(Date.parse(breaker.retryAt!)).toBeGreaterThan(Date.now());
-    const openedAt = Date.now();
+    const retryAt = Date.parse(breaker.retryAt!);
+    expect(retryAt).toBeGreaterThan(Date.now() + 1_000);
     // Fail fast: once the requests in flight have come back, none is sent while it is open.
     await new Promise((r) => setTimeout(r, 500));
     const sentWhenOpen = exportRequests();
     expect(sentWhenOpen).toBeLessThanOrEqual(3 * 4); // the threshold, plus one in flight per stream at most
-    await new Promise((r) => setTimeout(r, COOLDOWN_MS - 1_500 - (Date.now() - openedAt)));
+    await new Promise((r) => setTimeout(r, Math.max(0, retryAt - 1_500 - Date.now())));
     expect(exportRequests()).toBe(sentWhenOpen);
+    // The chunks failed with the breaker's retryable failure, and Temporal schedules their next
+    // attempt after the cool-down: no attempt is spent meanwhile.
+    const described = await h.temporal.workflow.getHandle(syncWorkflowId(testInstallationId, id)).describe();
+    const pending = described.raw.pendingActivities ?? [];
+    expect(pending.length).toBeGreaterThan(0);
+    for (const activity of pending) {
+      expect(activity.lastFailure?.applicationFailureInfo?.type).toBe('servicetitan_circuit_open');
+      expect(activity.attempt).toBeLessThanOrEqual(2);
+      const next = Number(activity.nextAttemptScheduleTime?.seconds ?? 0) * 1000;
+      expect(next).toBeGreaterThanOrEqual(Date.parse(breaker.retryAt!) - 1_000);
+    }
     const open = await scrapeWorker();
     expect(sumOf(open.samples, 'stsync_servicetitan_breaker_state', { environment: 'integration' })).toBe(2);
     expect(sumOf(open.samples, 'stsync_servicetitan_breaker_state', { environment: 'production' })).toBe(0);
 
     // ServiceTitan recovers: after the cool-down Temporal retries the chunks, one probe closes the breaker.
     h.sandbox.clearFaults();
+    // Still within the cool-down: the probe to come finds ServiceTitan well again.
+    expect(Date.now()).toBeLessThan(retryAt);
     const until = Date.now() + 60_000;
     let run: { status: string; error?: string | null };
     for (;;) {
@@ -247,7 +261,7 @@ describe('metrics and the circuit breaker', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(run.status).toBe('completed');
-    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(COOLDOWN_MS - 1_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(retryAt);
 
     const after = await scrapeWorker();
     const delta = (name: string, where: Record<string, string>) =>
