@@ -10,6 +10,7 @@ type DashboardView = components['schemas']['Dashboard'];
 type Row = DashboardView['credentials'][number];
 type Breaker = DashboardView['breakers'][number];
 
+const STALE_BREAKER_MS = 5 * 60_000;
 const clockTime = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
 /**
@@ -18,8 +19,11 @@ const clockTime = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: 
  */
 function breakerMessage(b: Breaker, now: number): string | null {
   const api = `ServiceTitan ${environments[b.environment].toLowerCase()} API failing`;
+  // A worker that stopped while its breaker was open never reports it closed: past a few
+  // minutes without news, the row says nothing about now.
+  const lastNews = Math.max(Date.parse(b.updatedAt), b.retryAt ? Date.parse(b.retryAt) : 0);
+  if (b.state === 'closed' || now - lastNews > STALE_BREAKER_MS) return null;
   if (b.state === 'half_open') return `${api}: testing whether it has recovered; syncs resume if it answers.`;
-  if (b.state !== 'open') return null;
   if (b.retryAt && Date.parse(b.retryAt) > now)
     return `${api}: requests paused until ${clockTime.format(new Date(b.retryAt))}, then syncs retry on their own.`;
   return `${api}: requests were paused; the next sync attempt tests whether it has recovered.`;
