@@ -1,22 +1,29 @@
-# One image for both roles: `api` (default) and `worker` (command: npm run worker).
-# The web console is built in a stage of its own: its build tools are dev dependencies.
-FROM node:24-bookworm-slim AS console
+# One image for every role: the admin API (default command), a worker (`node dist/main/worker.js`)
+# and the CLI (`node bin/stsync.js migrate`, …). Built in a stage with the dev dependencies
+# (TypeScript, Vite, the workflow bundler); the image itself holds the JavaScript build, the built
+# console and the production dependencies only, and runs as an unprivileged user.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
-COPY console ./console
+COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
-RUN node scripts/build-console.mjs
+COPY console ./console
+COPY src ./src
+RUN node scripts/build.mjs && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm install --omit=dev --no-audit --no-fund && npm install --no-save tsx
-COPY src ./src
-COPY bin ./bin
-COPY scripts ./scripts
-COPY tsconfig.json ./
-COPY --from=console /app/console/dist ./console/dist
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/console/dist ./console/dist
+COPY bin ./bin
+# The node image's unprivileged user; nothing in /app is writable by it.
+USER node
 EXPOSE 3000
-CMD ["node", "--import", "tsx", "src/main/api.ts"]
+# The API's liveness probe; a worker container overrides it (compose: its metrics port, or none).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "dist/main/api.js"]

@@ -1,4 +1,23 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+/**
+ * Records the workflow histories that the replay test replays (`npm run histories:record`); not
+ * part of `npm test`: recording is a deliberate act, done once per incompatible workflow change.
+ */
+const recordHistories: TestProjectInlineConfiguration[] = process.env.RECORD_HISTORIES
+  ? [
+      {
+        extends: true,
+        test: {
+          name: 'histories',
+          include: ['test/histories/**/*.record.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ]
+  : [];
 
 export default defineConfig({
   test: {
@@ -33,6 +52,7 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      ...recordHistories,
     ],
   },
 });

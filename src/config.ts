@@ -101,6 +101,7 @@ export const configSchema = z.object({
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TEMPORAL_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(20),
   TASK_QUEUE: z.string().min(1).default('servicetitan-sync'),
   HOST: z.string().min(1).default('127.0.0.1'),
   TRUST_PROXY: trustProxy.default(['loopback']),
@@ -118,6 +119,7 @@ export const configSchema = z.object({
     .max(24 * 30)
     .default(12),
   SERVICETITAN_APP_KEY: optionalString,
+  SERVICETITAN_RATE_LIMIT: z.coerce.number().positive().max(1000).default(60),
   SERVICETITAN_INTEGRATION_AUTH_URL: url('https://auth-integration.servicetitan.io'),
   SERVICETITAN_INTEGRATION_API_URL: url('https://api-integration.servicetitan.io'),
   SERVICETITAN_PRODUCTION_AUTH_URL: url('https://auth.servicetitan.io'),
@@ -153,6 +155,8 @@ export interface Config {
     readonly uiUrl: string | undefined;
     /** How long a worker waits at start for Temporal to answer before it gives up. */
     readonly connectTimeoutSeconds: number;
+    /** On SIGTERM, how long a worker lets the chunks in hand finish before cancelling them. */
+    readonly shutdownGraceSeconds: number;
   };
   readonly api: {
     readonly host: string;
@@ -168,6 +172,8 @@ export interface Config {
   readonly encryptionKeys: readonly { readonly version: string; readonly key: Buffer }[] | undefined;
   readonly serviceTitan: {
     readonly appKey: string | undefined;
+    /** Requests per second per tenant, all processes together (ServiceTitan allows 60). */
+    readonly rateLimitPerSecond: number;
     readonly integration: { readonly authUrl: string; readonly apiUrl: string };
     readonly production: { readonly authUrl: string; readonly apiUrl: string };
   };
@@ -223,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
       uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
       connectTimeoutSeconds: e.TEMPORAL_CONNECT_TIMEOUT_SECONDS,
+      shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS,
     },
     api: {
       host: e.HOST,
@@ -236,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptionKeys: e.ENCRYPTION_KEYS,
     serviceTitan: {
       appKey: e.SERVICETITAN_APP_KEY,
+      rateLimitPerSecond: e.SERVICETITAN_RATE_LIMIT,
       integration: {
         authUrl: trimSlash(e.SERVICETITAN_INTEGRATION_AUTH_URL),
         apiUrl: trimSlash(e.SERVICETITAN_INTEGRATION_API_URL),

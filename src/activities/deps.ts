@@ -17,4 +17,10 @@ export interface ActivityDeps {
   chunkMs?: number;
   /** Records written, runs finished (absent in unit tests that do not look at them). */
   metrics?: Metrics;
+  /**
+   * Aborted when the worker begins to shut down (SIGTERM): a chunk then hands back to the
+   * workflow as soon as the page in hand is committed, so the run carries on on another worker
+   * rather than losing the page to the shutdown grace time's end.
+   */
+  draining?: AbortSignal;
 }

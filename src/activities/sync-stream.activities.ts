@@ -242,7 +242,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             position = page.continueFrom;
             context.heartbeat({ position });
             if (!page.hasMore) return result(true);
-            if (Date.now() >= deadline) break;
+            if (Date.now() >= deadline || deps.draining?.aborted) break;
           }
         } else {
           // A backfill reads the export feed from the window's start, never page-numbered lists:
@@ -262,7 +262,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             // the window is over once a whole page lies past its end, or the feed is caught up.
             const oldest = oldestModifiedOn(page.records);
             if (!page.hasMore || (oldest !== null && oldest.getTime() >= windowEnd)) return result(true);
-            if (Date.now() >= deadline) break;
+            if (Date.now() >= deadline || deps.draining?.aborted) break;
           }
         }
         return await result(false);

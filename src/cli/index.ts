@@ -8,7 +8,8 @@ import { createLogger, type Logger } from '../logger.js';
 import { resolveEncryptionKeys } from '../main/encryption-keys.js';
 import { resolveInfrastructure } from '../main/infrastructure.js';
 import { readRuntime } from '../main/runtime-file.js';
-import { createTemporalClient } from '../temporal/client.js';
+import { connectToTemporalClient, createTemporalClient } from '../temporal/client.js';
+import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
 import { installationTaskQueue } from '../workflows/definitions.js';
 import { rotateKeys } from './keys.command.js';
 import { parseSyncOptions, reconcileCommand, syncCommand } from './sync.command.js';
@@ -17,6 +18,9 @@ import { createTokenCommand, listTokensCommand, revokeTokenCommand } from './tok
 const usage = `Usage: stsync <command>
 
 Commands:
+  setup               prepare a deployment: apply migrations and register the search attributes in
+                      TEMPORAL_NAMESPACE (waits for Temporal up to TEMPORAL_CONNECT_TIMEOUT_SECONDS);
+                      idempotent, the one-shot step before API and workers start
   migrate [up]        apply pending database migrations
   migrate down [--all] revert the last migration (or all of them)
   tokens create --role admin|operator|viewer [--company <id>] [--name <text>]
@@ -56,6 +60,7 @@ async function main(argv: string[]) {
   }
   if (command === 'tokens' || command === 'keys') return adminCommand(command, sub, arg, values);
   if (command === 'sync' || command === 'schedules') return temporalCommand(command, sub, values);
+  if (command === 'setup') return setupCommand();
   if (command !== 'migrate') throw new Error(`Unknown command "${command}".\n\n${usage}`);
   if (sub !== undefined && sub !== 'up' && sub !== 'down')
     throw new Error(`Unknown migrate step "${sub}".\n\n${usage}`);
@@ -66,6 +71,33 @@ async function main(argv: string[]) {
     process.stdout.write(
       names.length ? `${verb}: ${names.join(', ')}\n` : `nothing to ${sub ?? 'up'}: up to date\n`,
     );
+  });
+}
+
+/** A deployment's one-shot preparation (compose's `setup` service, `npm run deploy:local`). */
+async function setupCommand() {
+  await withDatabase(async ({ config, logger, orm }) => {
+    const applied = await migrateUp(orm);
+    process.stdout.write(
+      applied.length ? `migrations applied: ${applied.join(', ')}\n` : 'migrations: up to date\n',
+    );
+    if (!config.temporal.address)
+      throw new Error('setup needs TEMPORAL_ADDRESS (the Temporal frontend, host:port).');
+    const connection = await connectToTemporalClient(
+      config.temporal.address,
+      logger,
+      config.temporal.connectTimeoutSeconds * 1000,
+    );
+    try {
+      const added = await registerSearchAttributes(connection, config.temporal.namespace);
+      process.stdout.write(
+        added.length
+          ? `search attributes registered in ${config.temporal.namespace}: ${added.join(', ')}\n`
+          : `search attributes: already registered in ${config.temporal.namespace}\n`,
+      );
+    } finally {
+      await connection.close();
+    }
   });
 }
 

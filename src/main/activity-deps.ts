@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ActivityDeps } from '../activities/index.js';
 import { createSecretBox, type EncryptionKey } from '../crypto/secret-box.js';
+import { createRateBudgetStore } from '../db/repositories/rate-budget.repository.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
 import { createBreakerStore } from '../servicetitan/breaker-store.js';
@@ -16,10 +17,13 @@ export function createActivityDeps(options: {
   chunkMs?: number;
   /** The process's metrics (one registry per process); a registry of its own when absent. */
   metrics?: Metrics;
-}): ActivityDeps & { close(): void; metrics: Metrics; breakersFlushed(): Promise<void> } {
+}): ActivityDeps & { close(): void; drain(): void; metrics: Metrics; breakersFlushed(): Promise<void> } {
+  const draining = new AbortController();
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
   const breakers = createBreakerStore({ orm: options.orm, logger: options.logger });
+  // Every worker process spends each tenant's one budget, kept in PostgreSQL.
   const serviceTitan = createServiceTitanClient({
+    rateBudget: createRateBudgetStore(options.orm),
     ...options.serviceTitan,
     logger: options.logger,
     observer: {
@@ -38,6 +42,9 @@ export function createActivityDeps(options: {
     metrics,
     breakersFlushed: () => breakers.flushed(),
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
+    draining: draining.signal,
+    /** Chunks stop after the page in hand (call before stopping the worker). */
+    drain: () => draining.abort(),
     close: () => serviceTitan.close(),
   };
 }

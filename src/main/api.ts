@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { createSecretBox } from '../crypto/secret-box.js';
 import { readInstallationId } from '../db/installation.js';
 import { closeOrm, createOrm } from '../db/orm.js';
+import { createRateBudgetStore } from '../db/repositories/rate-budget.repository.js';
 import { createLogger } from '../logger.js';
 import { createMetrics, registerDatabaseMetrics } from '../metrics/index.js';
 import { createScheduleService } from '../schedules/index.js';
@@ -35,7 +36,14 @@ async function main() {
         ...(config.encryptionKeys?.length ? { secrets: createSecretBox(config.encryptionKeys) } : {}),
         ...(config.serviceTitan.appKey
           ? {
-              serviceTitan: { appKey: config.serviceTitan.appKey, environments: config.serviceTitan, logger },
+              serviceTitan: {
+                appKey: config.serviceTitan.appKey,
+                environments: config.serviceTitan,
+                rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
+                // Connection tests spend the tenants' budget that the workers share.
+                rateBudget: createRateBudgetStore(orm),
+                logger,
+              },
             }
           : {}),
         taskQueue,

@@ -5,6 +5,7 @@ import { createSecretBox } from '../crypto/secret-box.js';
 import { readInstallationId } from '../db/installation.js';
 import { migrateUp } from '../db/migrate.js';
 import { closeOrm, createOrm } from '../db/orm.js';
+import { createRateBudgetStore } from '../db/repositories/rate-budget.repository.js';
 import { freePort } from '../infra/free-port.js';
 import { createLogger } from '../logger.js';
 import { createMetrics, registerDatabaseMetrics, startMetricsServer } from '../metrics/index.js';
@@ -63,8 +64,13 @@ async function main() {
             integration: { authUrl: sandbox.url, apiUrl: sandbox.url },
             production: { authUrl: sandbox.url, apiUrl: sandbox.url },
           },
+          rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
         }
-      : { appKey: config.serviceTitan.appKey!, environments: config.serviceTitan };
+      : {
+          appKey: config.serviceTitan.appKey!,
+          environments: config.serviceTitan,
+          rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
+        };
 
     const orm = await createOrm({ url: infra.databaseUrl, logger });
     onStop('orm', () => closeOrm(orm));
@@ -107,8 +113,12 @@ async function main() {
       taskQueue,
       logger,
       activities,
+      shutdownGraceMs: config.temporal.shutdownGraceSeconds * 1000,
     });
-    onStop('worker', () => worker.stop());
+    onStop('worker', async () => {
+      activities.drain();
+      await worker.stop();
+    });
     await ensureRetentionScheduleAtStart({
       temporal: temporal.client,
       taskQueue,
@@ -135,7 +145,7 @@ async function main() {
         trustProxy: config.api.trustProxy,
         api: {
           secrets,
-          serviceTitan: { ...serviceTitan, logger },
+          serviceTitan: { ...serviceTitan, rateBudget: createRateBudgetStore(orm), logger },
           taskQueue,
           installationId,
           schedules,

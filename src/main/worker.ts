@@ -30,7 +30,12 @@ async function main() {
     logger,
     keys,
     metrics,
-    serviceTitan: { appKey, environments: config.serviceTitan, breaker: config.breaker },
+    serviceTitan: {
+      appKey,
+      environments: config.serviceTitan,
+      rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
+      breaker: config.breaker,
+    },
   });
   const metricsServer =
     config.metrics.port === undefined
@@ -52,6 +57,7 @@ async function main() {
     logger,
     activities,
     connectTimeoutMs: config.temporal.connectTimeoutSeconds * 1000,
+    shutdownGraceMs: config.temporal.shutdownGraceSeconds * 1000,
   });
   const release = async () => {
     await metricsServer?.close();
@@ -60,6 +66,9 @@ async function main() {
     await closeOrm(orm);
   };
   onShutdownSignal(logger, async () => {
+    // Drain: no new tasks, and the chunks in hand end after their page commits, so their runs
+    // carry on on the other workers; whatever still runs after the grace time is cancelled.
+    activities.drain();
     await worker.stop();
     await release();
   });

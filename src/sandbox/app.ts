@@ -65,7 +65,21 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
   const faults = createFaultInjector(seed);
   const gates = createGates();
   const timers = new Set<NodeJS.Timeout>();
-  const stats: SandboxStats = { requests: 0, tokenRequests: 0, rateLimited: 0, byPath: {} };
+  const stats: SandboxStats = { requests: 0, tokenRequests: 0, rateLimited: 0, byPath: {}, byTenant: {} };
+  const arrivals = new Map<number, number[]>();
+  /** Counts an API request of a tenant and the busiest second so far (wall clock). */
+  const countArrival = (tenantId: number) => {
+    const now = Date.now();
+    const t = stats.byTenant[tenantId] ?? { requests: 0, rateLimited: 0, peakPerSecond: 0 };
+    stats.byTenant[tenantId] = t;
+    t.requests++;
+    const stamps = arrivals.get(tenantId) ?? [];
+    arrivals.set(tenantId, stamps);
+    while (stamps.length > 0 && stamps[0]! <= now - 1000) stamps.shift();
+    stamps.push(now);
+    t.peakPerSecond = Math.max(t.peakPerSecond, stamps.length);
+    return t;
+  };
 
   const tenants = new Map<number, TenantRuntime>();
   for (const t of options.tenants ?? DEMO_TENANTS) {
@@ -300,8 +314,12 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
     ) {
       return unauthorized(res, 'TenantMismatch', `The access token is not valid for tenant ${tenantParam}.`);
     }
+    const arrival = countArrival(tenantId);
     const limit = limiter.take(`${appKey}:${tenantId}`);
-    if (!limit.allowed) return send429(res, rateLimitRetryAfter, limit.retryAfterMs / 1000);
+    if (!limit.allowed) {
+      arrival.rateLimited++;
+      return send429(res, rateLimitRetryAfter, limit.retryAfterMs / 1000);
+    }
     if (!tenant.info.approved) {
       const title = `The application is not approved by tenant ${tenantId}. A tenant administrator must approve it in Settings > Integrations > API Application Access.`;
       if (tenant.info.unapprovedStatus === 401) return unauthorized(res, 'AppNotApproved', title);
@@ -470,7 +488,11 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
       };
     },
     countRecords: (tenantId, stream) => tenantAtNow(tenantId).data.count(stream),
-    stats: () => ({ ...stats, byPath: { ...stats.byPath } }),
+    stats: () => ({
+      ...stats,
+      byPath: { ...stats.byPath },
+      byTenant: Object.fromEntries(Object.entries(stats.byTenant).map(([k, v]) => [k, { ...v }])),
+    }),
     dispose() {
       gates.releaseAll();
       for (const timer of timers) clearTimeout(timer);

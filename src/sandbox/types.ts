@@ -106,6 +106,12 @@ export interface SandboxStats {
   rateLimited: number;
   /** Request counts keyed by the request path (without the query string). */
   byPath: Record<string, number>;
+  /**
+   * API requests per tenant id: how many arrived, how many were answered 429, and the most that
+   * arrived within any one second (a sliding window, refused ones included): what a client sent,
+   * whatever the limiter let through.
+   */
+  byTenant: Record<string, { requests: number; rateLimited: number; peakPerSecond: number }>;
 }
 
 export interface SandboxControls {

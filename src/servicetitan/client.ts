@@ -6,7 +6,8 @@ import { type ConnectionTestResult, runConnectionTest } from './connection-test.
 import { InvalidAppKey, ServiceTitanConfigError } from './errors.js';
 import { createHttpExecutor, type TenantContext } from './http.js';
 import { type ListPaginationOptions, type PageFetcher, paginateExport, paginateList } from './paginate.js';
-import { createRateLimiterRegistry } from './rate-limiter.js';
+import { createSharedRateLimiter, rateBudgetKey } from './rate-budget.js';
+import { createRateLimiterRegistry, type RateLimiter } from './rate-limiter.js';
 import {
   modulePath,
   type RecordOf,
@@ -105,11 +106,24 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
     ]),
   ) as Record<ServiceTitanEnvironment, CircuitBreaker>;
 
-  const limiters = createRateLimiterRegistry({
-    ratePerSecond: (opts.rateLimitPerSecond ?? 60) * (opts.rateLimitTarget ?? 0.95),
-    burst: opts.rateLimitBurst,
-    now,
-  });
+  const ratePerSecond = (opts.rateLimitPerSecond ?? 60) * (opts.rateLimitTarget ?? 0.95);
+  const localLimiters = createRateLimiterRegistry({ ratePerSecond, burst: opts.rateLimitBurst, now });
+  const sharedLimiters = new Map<string, RateLimiter>();
+  const limiterOf = (cred: TenantCredential): RateLimiter => {
+    const key = rateBudgetKey(opts.appKey, cred.environment, cred.tenantId);
+    const store = opts.rateBudget;
+    if (!store) return localLimiters.get(key);
+    let limiter = sharedLimiters.get(key);
+    if (!limiter) {
+      limiter = createSharedRateLimiter({
+        store,
+        key,
+        limits: { ratePerSecond, minRatePerSecond: Math.min(1, ratePerSecond), recoveryMs: 10_000 },
+      });
+      sharedLimiters.set(key, limiter);
+    }
+    return limiter;
+  };
   const tokens = createTokenCache({
     now,
     fetchToken: createOidcTokenFetcher({
@@ -154,7 +168,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
       const ctx: TenantContext = {
         cred,
         apiBase: bases[cred.environment],
-        limiter: limiters.get(`${opts.appKey}:${cred.environment}:${cred.tenantId}`),
+        limiter: limiterOf(cred),
         tokens,
         breaker: breakers[cred.environment],
       };

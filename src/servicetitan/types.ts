@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { BreakerTransition } from './circuit-breaker.js';
+import type { RateBudgetStore } from './rate-budget.js';
 
 export type ServiceTitanEnvironment = 'integration' | 'production';
 
@@ -16,8 +17,14 @@ export interface ServiceTitanClientOptions {
   environments: Record<ServiceTitanEnvironment, ServiceTitanEndpoints>;
   /** Requests per second per (app key, tenant). Default 60, ServiceTitan's documented limit. */
   rateLimitPerSecond?: number;
-  /** Requests that may start back to back; default 1 (smooth spacing). */
+  /** Requests that may start back to back; default 1 (smooth spacing). In-process limiter only. */
   rateLimitBurst?: number;
+  /**
+   * Where each tenant's budget is kept when several processes call ServiceTitan (workers, the
+   * API): requests of all of them together stay within `rateLimitPerSecond`. Without it, each
+   * client limits only its own requests.
+   */
+  rateBudget?: RateBudgetStore;
   /**
    * Fraction of the limit we actually aim for, so that network jitter never pushes a sliding
    * one-second window over the limit. Default 0.95 (57 req/s of 60).

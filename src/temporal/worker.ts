@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
   bundleWorkflowCode,
@@ -10,10 +12,20 @@ import {
 import { type ActivityDeps, createActivities } from '../activities/index.js';
 import type { Logger } from '../logger.js';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Whether this module runs as the production build's JavaScript (dist/) rather than from src/. */
+const compiled = import.meta.url.endsWith('.js');
+export const workflowsPath = fileURLToPath(
+  new URL(`../workflows/index.${compiled ? 'js' : 'ts'}`, import.meta.url),
+);
+/** Made by `npm run build` (scripts/build.mjs) beside the compiled code it bundles. */
+const prebuiltBundle = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
-/** Bundles the workflow code once (webpack: seconds on 2 cores); workers then reuse the bundle. */
+/**
+ * The workflow code: the build's bundle when running the build, else bundled now (webpack:
+ * seconds on 2 cores); workers then reuse it.
+ */
 export async function bundleWorkflows(): Promise<WorkflowBundle> {
+  if (compiled && existsSync(prebuiltBundle)) return { code: await readFile(prebuiltBundle, 'utf8') };
   return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
 }
 
@@ -42,6 +54,8 @@ export interface WorkerDeps {
    * be made before any NativeConnection: only that first worker's address counts.
    */
   temporalMetricsAddress?: string;
+  /** On stop, how long activities in hand may run before they are cancelled (default 20 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningWorker {
@@ -149,7 +163,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities(deps.activities),
-    shutdownGraceTime: '20 seconds',
+    shutdownGraceTime: deps.shutdownGraceMs ?? 20_000,
     // A cancellation reaches an activity only in a heartbeat's answer; the SDK would hold
     // heartbeats back for up to 80 % of the heartbeat timeout (16 s), so a cancelled chunk could
     // go on fetching that long. Chunks beat every 5 s anyway: send them.

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,20 @@ import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/
 import { createLogger } from '../../src/logger.js';
 import { bundleWorkflows } from '../../src/temporal/worker.js';
 import { createScratchDatabase, dropDatabasesLike } from './database.js';
+
+/**
+ * The production build (console/dist and dist/, scripts/build.mjs), once before any test file:
+ * the console's browser tests and the production-build test use it, and test files running in
+ * parallel must not each start a build of the same folders. A no-op when it is up to date.
+ */
+function buildProduct(): Promise<void> {
+  const root = path.resolve(import.meta.dirname, '../..');
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['scripts/build.mjs'], { cwd: root }, (error, _stdout, stderr) =>
+      error ? reject(new Error(`scripts/build.mjs failed:\n${stderr}`)) : resolve(),
+    ),
+  );
+}
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,7 +38,8 @@ declare module 'vitest' {
 
 /**
  * Once per integration run: a fresh PostgreSQL database (on DATABASE_URL's server, or an
- * embedded throwaway cluster when it is unset), a Temporal dev server, and the workflow bundle.
+ * embedded throwaway cluster when it is unset), a Temporal dev server, the workflow bundle and the
+ * production build.
  */
 export default async function setup(project: TestProject) {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', name: 'test-setup' });
@@ -48,6 +64,7 @@ export default async function setup(project: TestProject) {
     createScratchDatabase(adminUrl),
     startTemporalDevServer({ logger, readyTimeoutMs: 90_000 }) as Promise<TemporalDevServer>,
     bundleWorkflows(),
+    buildProduct(),
   ]);
   cleanups.push(() => temporal.stop());
   cleanups.push(() => database.drop());

@@ -87,8 +87,10 @@ export async function truncateAll(orm: MikroORM): Promise<void> {
   await orm.em.getConnection().execute(`truncate ${tables.map((t) => `"${t}"`).join(', ')} cascade`);
 }
 
-export async function connectTestTemporal(): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address: inject('temporalAddress') });
+export async function connectTestTemporal(
+  address = inject('temporalAddress'),
+): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address });
   return { client: new Client({ connection }), close: () => connection.close() };
 }
 
@@ -106,6 +108,8 @@ export interface TestWorkerOptions {
   /** `host:port` of the Temporal SDK's Prometheus exporter (only the process's first worker). */
   temporalMetricsAddress?: string;
   breaker?: { failureThreshold: number; cooldownMs: number };
+  /** Another Temporal server than the run's shared dev server. */
+  temporalAddress?: string;
 }
 
 /** A worker on a task queue of its own, so tests never pick up each other's tasks. */
@@ -133,7 +137,7 @@ export async function startTestWorker(
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const worker = await startWorker({
-    address: inject('temporalAddress'),
+    address: options.temporalAddress ?? inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
     logger: testLogger,
@@ -146,6 +150,7 @@ export async function startTestWorker(
     done: worker.done,
     taskQueue,
     async stop() {
+      activities.drain();
       await worker.stop();
       activities.close();
       await activities.breakersFlushed();

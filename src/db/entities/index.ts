@@ -4,6 +4,7 @@ export * from './company.entity.js';
 export * from './console-session.entity.js';
 export * from './ingest.entities.js';
 export * from './installation.entity.js';
+export * from './rate-budget.entity.js';
 export * from './servicetitan-breaker.entity.js';
 export * from './servicetitan-credential.entity.js';
 export * from './sync-run.entity.js';
@@ -22,6 +23,7 @@ import {
   SyncSchedule,
 } from './ingest.entities.js';
 import { Installation } from './installation.entity.js';
+import { RateBudget } from './rate-budget.entity.js';
 import { ServiceTitanBreaker } from './servicetitan-breaker.entity.js';
 import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
 import { SyncRun } from './sync-run.entity.js';
@@ -44,4 +46,5 @@ export const entities = [
   ConsoleSession,
   SignInCode,
   ServiceTitanBreaker,
+  RateBudget,
 ];

@@ -7,6 +7,7 @@ import { Migration20261130401Installation } from './20261130-401-installation.mi
 import { Migration20261130501Retention } from './20261130-501-retention.migration.js';
 import { Migration20261130601ConsoleSessions } from './20261130-601-console-sessions.migration.js';
 import { Migration20261201601ServiceTitanBreakers } from './20261201-601-servicetitan-breakers.migration.js';
+import { Migration20261201701RateBudget } from './20261201-701-rate-budget.migration.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered from the file system) so they run
@@ -22,4 +23,5 @@ export const migrations = [
   { name: 'Migration20261130401Installation', class: Migration20261130401Installation },
   { name: 'Migration20261130601ConsoleSessions', class: Migration20261130601ConsoleSessions },
   { name: 'Migration20261201601ServiceTitanBreakers', class: Migration20261201601ServiceTitanBreakers },
+  { name: 'Migration20261201701RateBudget', class: Migration20261201701RateBudget },
 ];
