@@ -149,6 +149,11 @@ export const configSchema = z.object({
   SERVICETITAN_INTEGRATION_API_URL: url('https://api-integration.servicetitan.io'),
   SERVICETITAN_PRODUCTION_AUTH_URL: url('https://auth.servicetitan.io'),
   SERVICETITAN_PRODUCTION_API_URL: url('https://api.servicetitan.io'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SERVICETITAN_BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().min(0).max(10_000).default(10),
+  SERVICETITAN_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   RETENTION_SKIPPED_RAW_DAYS: retentionDays(30),
   RETENTION_AUDIT_DAYS: retentionDays(365),
   RETENTION_OUTBOX_DAYS: retentionDays(30),
@@ -209,6 +214,16 @@ export interface Config {
     readonly integration: { readonly authUrl: string; readonly apiUrl: string };
     readonly production: { readonly authUrl: string; readonly apiUrl: string };
   };
+  readonly metrics: {
+    /** A worker's Prometheus port (GET /metrics); unset: none (`npm start` picks a free one). */
+    readonly port: number | undefined;
+    /** The Temporal SDK's own Prometheus exporter port on a worker; unset: none (`npm start` picks one). */
+    readonly temporalPort: number | undefined;
+    /** When set, every /metrics wants it as a bearer token. */
+    readonly token: string | undefined;
+  };
+  /** Per ServiceTitan environment and worker process (src/servicetitan/circuit-breaker.ts). */
+  readonly breaker: { readonly failureThreshold: number; readonly cooldownMs: number };
   /** How long old data is kept (days, 0 = forever); applied daily by the retention schedule. */
   readonly retention: {
     readonly skippedRawDays: number;
@@ -289,6 +304,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         authUrl: trimSlash(e.SERVICETITAN_PRODUCTION_AUTH_URL),
         apiUrl: trimSlash(e.SERVICETITAN_PRODUCTION_API_URL),
       },
+    },
+    metrics: { port: e.METRICS_PORT, temporalPort: e.TEMPORAL_METRICS_PORT, token: e.METRICS_TOKEN },
+    breaker: {
+      failureThreshold: e.SERVICETITAN_BREAKER_FAILURE_THRESHOLD,
+      cooldownMs: e.SERVICETITAN_BREAKER_COOLDOWN_SECONDS * 1000,
     },
     retention: {
       skippedRawDays: e.RETENTION_SKIPPED_RAW_DAYS,

@@ -82,7 +82,7 @@ const emptyCounts: StreamCounts = { pages: 0, fetched: 0, upserted: 0, skipped: 
  * crash re-reads at most one page, which the modifiedOn-guarded upsert makes harmless.
  */
 export function createSyncStreamActivities(deps: ActivityDeps) {
-  const { orm, logger, serviceTitan, secrets } = deps;
+  const { orm, logger, serviceTitan, secrets, metrics } = deps;
   const chunkMs = deps.chunkMs ?? 30_000;
 
   async function commitPage(
@@ -157,6 +157,9 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           if (result.rowCount === 0) throw new SupersededAttempt(input.positionKey);
         });
       await client.query('commit');
+      const labels = { stream: input.stream, environment: ctx.environment };
+      metrics?.recordsWritten.inc(labels, upserted);
+      metrics?.recordsSkipped.inc(labels, skipped.length);
       return { upserted, skipped: skipped.length };
     } catch (error) {
       broken = error as Error;

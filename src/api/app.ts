@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import type { TrustProxy } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { answerScrape, type Metrics } from '../metrics/index.js';
 import { type AdminApiOptions, createAdminApi } from './admin-api.js';
 import { createErrorHandler } from './errors.js';
 import { createHealthRoutes, createReadinessChecks } from './health.routes.js';
@@ -23,13 +24,29 @@ export interface AppDeps {
   trustProxy?: TrustProxy;
   /** The built web console (console/dist, `npm run build:console`) served at `/`; null serves none. */
   consoleDir?: string | null;
+  /** The process's metrics: served at GET /metrics, and request durations recorded into them. */
+  metrics?: Metrics;
+  /** METRICS_TOKEN: when set, GET /metrics wants it as a bearer token. */
+  metricsToken?: string | undefined;
 }
 
 /** Where `npm run build:console` puts the console. */
 export const defaultConsoleDir = fileURLToPath(new URL('../../console/dist', import.meta.url));
 
 /** Paths the console never answers: the API, the probes and the one-time sign-in link. */
-const notConsole = /^\/(api|healthz|readyz|signin)(\/|$)/;
+const notConsole = /^\/(api|healthz|readyz|signin|metrics)(\/|$)/;
+
+/**
+ * The route pattern a request matched, for a metric label: the admin API's routes note theirs
+ * (src/api/route.ts); others give Express's, and anything unrouted (static files, 404) is `other`,
+ * so no id or raw URL ever becomes a label.
+ */
+function routeLabel(req: express.Request, res: express.Response): string {
+  const noted = res.locals.routePattern;
+  if (typeof noted === 'string') return noted;
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'other';
+}
 
 export function createApp(deps: AppDeps) {
   const app = express();
@@ -44,6 +61,20 @@ export function createApp(deps: AppDeps) {
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.use((req, res, next) => {
+      const end = metrics.httpRequestDuration.startTimer();
+      res.once('finish', () =>
+        end({ method: req.method, route: routeLabel(req, res), status: String(res.statusCode) }),
+      );
+      next();
+    });
+    app.get('/metrics', async (req, res) => {
+      const answer = await answerScrape(metrics, deps.metricsToken, req);
+      res.status(answer.status).type(answer.contentType).send(answer.body);
+    });
+  }
   app.use(
     pinoHttp({
       logger: deps.logger.child({ component: 'api' }),

@@ -299,6 +299,22 @@ export const dashboardView = z
       failing: z.int(),
       neverSynced: z.int(),
     }),
+    /**
+     * The ServiceTitan circuit breakers, as the workers last reported them (one row per
+     * environment that ever tripped). `open` with `retryAt` ahead: requests paused until then.
+     */
+    breakers: z.array(
+      z
+        .object({
+          environment: z.enum(serviceTitanEnvironments),
+          state: z.enum(['closed', 'half_open', 'open']),
+          failures: z.int(),
+          openedAt: dateTime.nullable(),
+          retryAt: dateTime.nullable(),
+          updatedAt: dateTime,
+        })
+        .meta({ id: 'ServiceTitanBreaker' }),
+    ),
   })
   .meta({ id: 'Dashboard' });
 

@@ -5,6 +5,7 @@ import { readInstallationId } from '../db/installation.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createRateBudgetStore } from '../db/repositories/rate-budget.repository.js';
 import { createLogger } from '../logger.js';
+import { createMetrics, registerDatabaseMetrics } from '../metrics/index.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { installationTaskQueue } from '../workflows/definitions.js';
@@ -22,11 +23,15 @@ async function main() {
   const installationId = await readInstallationId(orm);
   const taskQueue = installationTaskQueue(config.temporal.taskQueue, installationId);
   const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
+  const metrics = createMetrics();
+  registerDatabaseMetrics(metrics, { orm, logger });
   const server = await listen(
     createApp({
       orm,
       temporal: temporal.client,
       logger,
+      metrics,
+      metricsToken: config.metrics.token,
       trustProxy: config.api.trustProxy,
       api: {
         ...(config.encryptionKeys?.length ? { secrets: createSecretBox(config.encryptionKeys) } : {}),

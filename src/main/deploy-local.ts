@@ -160,8 +160,21 @@ async function main() {
           2,
         )}\n`,
       );
+    // Workers on one host cannot share a metrics port: worker N takes METRICS_PORT + N - 1 (and
+    // likewise TEMPORAL_METRICS_PORT) when they are set (0, a free port each, stays 0).
+    const nth = (base: number | undefined, index: number) =>
+      base ? String(base + index - 1) : base === 0 ? '0' : undefined;
+    const workerEnv = (index: number): NodeJS.ProcessEnv => {
+      const metricsPort = nth(config.metrics.port, index);
+      const temporalPort = nth(config.metrics.temporalPort, index);
+      return {
+        ...env,
+        ...(metricsPort ? { METRICS_PORT: metricsPort } : {}),
+        ...(temporalPort ? { TEMPORAL_METRICS_PORT: temporalPort } : {}),
+      };
+    };
     const startWorker = (index: number) => {
-      const worker = start(`worker-${index}`, ['dist/main/worker.js'], env, logger);
+      const worker = start(`worker-${index}`, ['dist/main/worker.js'], workerEnv(index), logger);
       running[index - 1] = worker;
       void worker.exited.then(async (code) => {
         if (stopping || code === 0 || values.restart === 'no') return;

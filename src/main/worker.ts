@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { readInstallationId } from '../db/installation.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
+import { createMetrics, startMetricsServer } from '../metrics/index.js';
 import { ensureRetentionScheduleAtStart } from '../retention/schedule.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
@@ -24,18 +25,34 @@ async function main() {
   const orm = await createOrm({ url: databaseUrl, logger });
   const installationId = await readInstallationId(orm);
   const taskQueue = installationTaskQueue(config.temporal.taskQueue, installationId);
+  const metrics = createMetrics();
   const activities = createActivityDeps({
     orm,
     logger,
     keys,
+    metrics,
     serviceTitan: {
       appKey,
       environments: config.serviceTitan,
       rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
+      breaker: config.breaker,
     },
     notifications: notificationActivityDeps(config),
   });
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : await startMetricsServer({
+          metrics,
+          port: config.metrics.port,
+          host: config.api.host,
+          token: config.metrics.token,
+          logger,
+        });
   const worker = await startWorker({
+    ...(config.metrics.temporalPort
+      ? { temporalMetricsAddress: hostPort(config.api.host, config.metrics.temporalPort) }
+      : {}),
     address: temporalAddress,
     namespace: config.temporal.namespace,
     taskQueue,
@@ -56,7 +73,9 @@ async function main() {
   const release = async () => {
     await dispatcher.stop();
     await temporal.close();
+    await metricsServer?.close();
     activities.close();
+    await activities.breakersFlushed();
     await closeOrm(orm);
   };
   onShutdownSignal(logger, async () => {
@@ -73,7 +92,17 @@ async function main() {
     await release().catch(() => {});
     process.exit(1);
   });
-  logger.info({ taskQueue, installationId }, 'worker running');
+  logger.info(
+    {
+      taskQueue,
+      installationId,
+      metrics: metricsServer?.url,
+      temporalMetrics: config.metrics.temporalPort
+        ? `http://${hostPort(config.api.host, config.metrics.temporalPort)}/metrics`
+        : undefined,
+    },
+    'worker running',
+  );
   // Every worker makes the retention schedule match its policy (idempotent).
   await ensureRetentionScheduleAtStart({
     temporal: temporal.client,
@@ -82,6 +111,10 @@ async function main() {
     policy: config.retention,
     logger,
   });
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 await main().catch(failStartup);

@@ -8,6 +8,7 @@ import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createOrm } from '../../src/db/orm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createActivityDeps } from '../../src/main/activity-deps.js';
+import type { Metrics } from '../../src/metrics/index.js';
 import { type RunningWorker, startWorker } from '../../src/temporal/worker.js';
 import { withDatabase } from './database.js';
 
@@ -23,6 +24,7 @@ const tables = [
   'email_deliveries',
   'notification_recipients',
   'audit_events',
+  'servicetitan_breakers',
   'api_tokens',
   'outbox_events',
   'skipped_records',
@@ -106,6 +108,11 @@ export interface TestWorkerOptions {
   serviceTitan?: { appKey: string; url: string; rateLimitPerSecond?: number; maxAttempts?: number };
   chunkMs?: number;
   taskQueue?: string;
+  /** The worker's metrics registry (default: one of its own). */
+  metrics?: Metrics;
+  /** `host:port` of the Temporal SDK's Prometheus exporter (only the process's first worker). */
+  temporalMetricsAddress?: string;
+  breaker?: { failureThreshold: number; cooldownMs: number };
   /** Another Temporal server than the run's shared dev server. */
   temporalAddress?: string;
   /** Default: the silent test logger. */
@@ -133,9 +140,11 @@ export async function startTestWorker(
         ? { rateLimitPerSecond: options.serviceTitan.rateLimitPerSecond }
         : {}),
       ...(options.serviceTitan?.maxAttempts ? { maxAttempts: options.serviceTitan.maxAttempts } : {}),
+      ...(options.breaker ? { breaker: options.breaker } : {}),
     },
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
     ...(options.notifications ? { notifications: options.notifications } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const worker = await startWorker({
     address: options.temporalAddress ?? inject('temporalAddress'),
@@ -144,6 +153,7 @@ export async function startTestWorker(
     logger: options.logger ?? testLogger,
     activities,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    ...(options.temporalMetricsAddress ? { temporalMetricsAddress: options.temporalMetricsAddress } : {}),
   });
   return {
     worker: worker.worker,
@@ -153,6 +163,7 @@ export async function startTestWorker(
       activities.drain();
       await worker.stop();
       activities.close();
+      await activities.breakersFlushed();
     },
   };
 }

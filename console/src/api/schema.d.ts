@@ -844,6 +844,18 @@ export interface components {
                 failing: number;
                 neverSynced: number;
             };
+            breakers: components["schemas"]["ServiceTitanBreaker"][];
+        };
+        ServiceTitanBreaker: {
+            /** @enum {string} */
+            environment: "integration" | "production";
+            /** @enum {string} */
+            state: "closed" | "half_open" | "open";
+            failures: number;
+            openedAt: string | null;
+            retryAt: string | null;
+            /** Format: date-time */
+            updatedAt: string;
         };
         Token: {
             id: number;

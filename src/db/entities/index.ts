@@ -7,6 +7,7 @@ export * from './ingest.entities.js';
 export * from './installation.entity.js';
 export * from './notification.entities.js';
 export * from './rate-budget.entity.js';
+export * from './servicetitan-breaker.entity.js';
 export * from './servicetitan-credential.entity.js';
 export * from './sync-run.entity.js';
 export * from './sync-stream-state.entity.js';
@@ -32,6 +33,7 @@ import {
   WebhookSubscription,
 } from './notification.entities.js';
 import { RateBudget } from './rate-budget.entity.js';
+import { ServiceTitanBreaker } from './servicetitan-breaker.entity.js';
 import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
 import { SyncRun } from './sync-run.entity.js';
 import { SyncStreamState } from './sync-stream-state.entity.js';
@@ -52,6 +54,7 @@ export const entities = [
   Installation,
   ConsoleSession,
   SignInCode,
+  ServiceTitanBreaker,
   RateBudget,
   FeatureFlag,
   WebhookSubscription,
