@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { AlertPolicy } from './alerts/policy.js';
 
 /**
  * The environment, validated once at start-up. This is the only module that reads process.env;
@@ -126,6 +127,13 @@ export const configSchema = z.object({
   RETENTION_AUDIT_DAYS: retentionDays(365),
   RETENTION_OUTBOX_DAYS: retentionDays(30),
   RETENTION_RUNS_DAYS: retentionDays(365),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ALERT_AUTO_PAUSE_AFTER_FAILURES: z.coerce.number().int().min(0).max(1_000).default(3),
+  ALERT_FULL_RUN_MIN_PERCENT: z.coerce.number().min(0).max(100).default(50),
+  ALERT_SKIPPED_PERCENT: z.coerce.number().min(0).max(100).default(1),
+  ALERT_QUIET_INCREMENTAL_RUNS: z.coerce.number().int().min(0).max(1_000).default(5),
+  FRESHNESS_GRACE_MINUTES: z.coerce.number().int().min(0).max(525_600).default(60),
+  FRESHNESS_CHECK_MINUTES: z.coerce.number().int().min(1).max(1_440).default(15),
 });
 
 type Env = z.infer<typeof configSchema>;
@@ -173,6 +181,10 @@ export interface Config {
     readonly outboxDays: number;
     readonly runsDays: number;
   };
+  /** Where the console is reached from outside (for links in notifications); unset: no links. */
+  readonly publicUrl: string | undefined;
+  /** When a run, a credential or a schedule raises an alert (src/alerts). */
+  readonly alerts: AlertPolicy;
 }
 
 export class ConfigError extends Error {
@@ -235,6 +247,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       auditDays: e.RETENTION_AUDIT_DAYS,
       outboxDays: e.RETENTION_OUTBOX_DAYS,
       runsDays: e.RETENTION_RUNS_DAYS,
+    },
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    alerts: {
+      autoPauseAfterFailures: e.ALERT_AUTO_PAUSE_AFTER_FAILURES,
+      fullRunMinPercent: e.ALERT_FULL_RUN_MIN_PERCENT,
+      skippedPercent: e.ALERT_SKIPPED_PERCENT,
+      quietIncrementalRuns: e.ALERT_QUIET_INCREMENTAL_RUNS,
+      freshnessGraceMinutes: e.FRESHNESS_GRACE_MINUTES,
+      freshnessCheckMinutes: e.FRESHNESS_CHECK_MINUTES,
+      publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     },
   });
 }

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { AlertPolicy } from '../alerts/policy.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
 import type { ServiceTitanClient } from '../servicetitan/index.js';
@@ -14,4 +15,6 @@ export interface ActivityDeps {
   secrets: SecretBox;
   /** How long one chunk activity pulls pages before handing back to the workflow. */
   chunkMs?: number;
+  /** When runs raise alerts (default: defaultAlertPolicy). */
+  alerts?: AlertPolicy;
 }

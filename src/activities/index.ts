@@ -1,3 +1,4 @@
+import { createAlertActivities } from './alerts.activities.js';
 import type { ActivityDeps } from './deps.js';
 import { createRetentionActivities } from './retention.activities.js';
 import { createSyncRunActivities } from './sync-runs.activities.js';
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncRunActivities(deps),
     ...createSyncStreamActivities(deps),
     ...createRetentionActivities(deps),
+    ...createAlertActivities(deps),
   };
 }
 

@@ -284,6 +284,16 @@ export const dashboardView = z
           .nullable(),
         nextRunAt: dateTime.nullable(),
         schedulePaused: z.boolean().nullable(),
+        pause: z
+          .object({
+            by: z.enum(['auto', 'manual']),
+            reason: z.string(),
+            at: dateTime.nullable(),
+          })
+          .nullable()
+          .describe(
+            'Why the schedule is paused, while it is: by an operator, or automatically after failed runs in a row.',
+          ),
         dataFreshAt: dateTime.nullable(),
         failuresInARow: z.int(),
       }),

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ActivityDeps } from '../activities/index.js';
+import type { AlertPolicy } from '../alerts/policy.js';
 import { createSecretBox, type EncryptionKey } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
 import { createServiceTitanClient, type ServiceTitanClientOptions } from '../servicetitan/index.js';
@@ -12,6 +13,7 @@ export function createActivityDeps(options: {
   serviceTitan: Pick<ServiceTitanClientOptions, 'appKey' | 'environments'> &
     Partial<Omit<ServiceTitanClientOptions, 'appKey' | 'environments' | 'logger'>>;
   chunkMs?: number;
+  alerts?: AlertPolicy;
 }): ActivityDeps & { close(): void } {
   const serviceTitan = createServiceTitanClient({ ...options.serviceTitan, logger: options.logger });
   return {
@@ -20,6 +22,7 @@ export function createActivityDeps(options: {
     secrets: createSecretBox(options.keys),
     serviceTitan,
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
+    ...(options.alerts ? { alerts: options.alerts } : {}),
     close: () => serviceTitan.close(),
   };
 }

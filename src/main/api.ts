@@ -44,6 +44,7 @@ async function main() {
         }),
         adminToken: config.api.adminToken,
         sessionTtlHours: config.api.sessionTtlHours,
+        publicUrl: config.publicUrl,
         ...(config.temporal.uiUrl
           ? { temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace } }
           : {}),

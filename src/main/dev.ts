@@ -1,3 +1,4 @@
+import { ensureFreshnessScheduleAtStart } from '../alerts/freshness-schedule.js';
 import { createApp } from '../api/app.js';
 import { createSignInCode } from '../auth/index.js';
 import { loadConfig } from '../config.js';
@@ -72,7 +73,7 @@ async function main() {
     });
     onStop('temporal client', () => temporal.close());
 
-    const activities = createActivityDeps({ orm, logger, keys, serviceTitan });
+    const activities = createActivityDeps({ orm, logger, keys, serviceTitan, alerts: config.alerts });
     onStop('activities', async () => activities.close());
     const worker = await startWorker({
       address: infra.temporalAddress,
@@ -87,6 +88,14 @@ async function main() {
       taskQueue,
       installationId,
       policy: config.retention,
+      logger,
+    });
+    await ensureFreshnessScheduleAtStart({
+      temporal: temporal.client,
+      taskQueue,
+      installationId,
+      policy: { graceMinutes: config.alerts.freshnessGraceMinutes, publicUrl: config.alerts.publicUrl },
+      everyMinutes: config.alerts.freshnessCheckMinutes,
       logger,
     });
 
@@ -112,6 +121,7 @@ async function main() {
           schedules,
           adminToken: config.api.adminToken,
           sessionTtlHours: config.api.sessionTtlHours,
+          publicUrl: config.publicUrl,
           temporalUi: infra.temporalUiUrl
             ? { url: infra.temporalUiUrl, namespace: config.temporal.namespace }
             : undefined,

@@ -1,3 +1,4 @@
+import { ensureFreshnessScheduleAtStart } from '../alerts/freshness-schedule.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { readInstallationId } from '../db/installation.js';
 import { closeOrm, createOrm } from '../db/orm.js';
@@ -28,6 +29,7 @@ async function main() {
     logger,
     keys,
     serviceTitan: { appKey, environments: config.serviceTitan },
+    alerts: config.alerts,
   });
   const worker = await startWorker({
     address: temporalAddress,
@@ -60,6 +62,14 @@ async function main() {
     taskQueue,
     installationId,
     policy: config.retention,
+    logger,
+  });
+  await ensureFreshnessScheduleAtStart({
+    temporal: temporal.client,
+    taskQueue,
+    installationId,
+    policy: { graceMinutes: config.alerts.freshnessGraceMinutes, publicUrl: config.alerts.publicUrl },
+    everyMinutes: config.alerts.freshnessCheckMinutes,
     logger,
   }).finally(() => temporal.close());
 }

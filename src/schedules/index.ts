@@ -314,6 +314,17 @@ export function createScheduleService(deps: {
   async function setPaused(credentialId: number, paused: boolean): Promise<ScheduleView> {
     const { em, credential, row } = await load(credentialId);
     if (!row) throw new AppError('not_found', `Credential ${credentialId} has no schedule.`);
+    if (paused && !row.paused) {
+      row.pausedBy = 'manual';
+      row.pauseReason = 'Paused by an operator';
+      row.pausedAt = new Date();
+    } else if (!paused) {
+      // A resume starts the failure count afresh: an auto-pause needs as many new failures again.
+      if (row.paused) row.resumedAt = new Date();
+      row.pausedBy = null;
+      row.pauseReason = null;
+      row.pausedAt = null;
+    }
     row.paused = paused;
     await em.flush();
     const config = toConfig(row);
@@ -323,3 +334,26 @@ export function createScheduleService(deps: {
 }
 
 export type ScheduleService = ReturnType<typeof createScheduleService>;
+
+/**
+ * Pauses a credential's Temporal Schedule whose row the product has just paused (an auto-pause,
+ * written with its reason in the run's transaction). Idempotent; a schedule Temporal does not hold
+ * (not yet reconciled) is left to `reconcile`, which applies the row's paused flag.
+ */
+export async function pauseTemporalSchedule(
+  temporal: Client,
+  installationId: string,
+  credentialId: number,
+  note: string,
+): Promise<'paused' | 'already' | 'missing'> {
+  const handle = temporal.schedule.getHandle(scheduleId(installationId, credentialId));
+  try {
+    const { state } = await handle.describe();
+    if (state.paused) return 'already';
+    await handle.pause(note);
+    return 'paused';
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return 'missing';
+    throw error;
+  }
+}

@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { inject } from 'vitest';
+import type { AlertPolicy } from '../../src/alerts/policy.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createOrm } from '../../src/db/orm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
@@ -99,6 +100,8 @@ export interface TestWorkerOptions {
   serviceTitan?: { appKey: string; url: string; rateLimitPerSecond?: number; maxAttempts?: number };
   chunkMs?: number;
   taskQueue?: string;
+  /** When runs raise alerts (default: the product's defaults). */
+  alerts?: AlertPolicy;
 }
 
 /** A worker on a task queue of its own, so tests never pick up each other's tasks. */
@@ -122,6 +125,7 @@ export async function startTestWorker(
       ...(options.serviceTitan?.maxAttempts ? { maxAttempts: options.serviceTitan.maxAttempts } : {}),
     },
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
+    ...(options.alerts ? { alerts: options.alerts } : {}),
   });
   const worker = await startWorker({
     address: inject('temporalAddress'),

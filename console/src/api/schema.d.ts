@@ -604,6 +604,13 @@ export interface components {
                 } | null;
                 nextRunAt: string | null;
                 schedulePaused: boolean | null;
+                /** @description Why the schedule is paused, while it is: by an operator, or automatically after failed runs in a row. */
+                pause: {
+                    /** @enum {string} */
+                    by: "auto" | "manual";
+                    reason: string;
+                    at: string | null;
+                } | null;
                 dataFreshAt: string | null;
                 failuresInARow: number;
             }[];

@@ -6,6 +6,7 @@ import { Migration20261130101RowEnvironment } from './20261130-101-row-environme
 import { Migration20261130401Installation } from './20261130-401-installation.migration.js';
 import { Migration20261130501Retention } from './20261130-501-retention.migration.js';
 import { Migration20261130601ConsoleSessions } from './20261130-601-console-sessions.migration.js';
+import { Migration20261201501Alerts } from './20261201-501-alerts.migration.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered from the file system) so they run
@@ -20,4 +21,5 @@ export const migrations = [
   { name: 'Migration20261130501Retention', class: Migration20261130501Retention },
   { name: 'Migration20261130401Installation', class: Migration20261130401Installation },
   { name: 'Migration20261130601ConsoleSessions', class: Migration20261130601ConsoleSessions },
+  { name: 'Migration20261201501Alerts', class: Migration20261201501Alerts },
 ];

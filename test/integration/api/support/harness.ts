@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import request from 'supertest';
 import { expect } from 'vitest';
+import type { AlertPolicy } from '../../../../src/alerts/policy.js';
 import type { AdminApiOptions } from '../../../../src/api/admin-api.js';
 import { createApp } from '../../../../src/api/app.js';
 import { createTokenService } from '../../../../src/auth/index.js';
@@ -58,6 +59,8 @@ export async function startApiHarness(
   options: {
     sandbox?: SandboxOptions;
     worker?: boolean;
+    /** The worker's alert policy (default: the product's defaults). */
+    alerts?: AlertPolicy;
     api?: Partial<AdminApiOptions>;
     trustProxy?: TrustProxy;
   } = {},
@@ -82,7 +85,10 @@ export async function startApiHarness(
     maxAttempts: 2,
   });
   const worker = options.worker
-    ? await startTestWorker(orm, { serviceTitan: { appKey: sandbox.appKey, url: sandbox.url } })
+    ? await startTestWorker(orm, {
+        serviceTitan: { appKey: sandbox.appKey, url: sandbox.url },
+        ...(options.alerts ? { alerts: options.alerts } : {}),
+      })
     : undefined;
   const taskQueue = worker?.taskQueue ?? `api-test-${Date.now()}`;
   const schedules = createScheduleService({
