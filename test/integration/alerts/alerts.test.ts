@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { ensureFreshnessSchedule } from '../../../src/alerts/freshness-schedule.js';
 import type { AlertPolicy } from '../../../src/alerts/policy.js';
 import type { EventType } from '../../../src/notifications/events.js';
@@ -169,8 +170,9 @@ describe('alerts: what runs, credentials and schedules announce', () => {
 
     // A scheduled run now skips, before any request to ServiceTitan.
     const before = h.sandbox.stats();
+    const skipId = uniqueId('scheduled-after-auth-failure');
     const skipped = await h.temporal.workflow.execute(scheduledSyncWorkflow, {
-      workflowId: uniqueId('scheduled-after-auth-failure'),
+      workflowId: skipId,
       taskQueue: h.taskQueue,
       args: [{ installationId: testInstallationId, credentialId }],
     });
@@ -195,12 +197,20 @@ describe('alerts: what runs, credentials and schedules announce', () => {
       ['invalid_credentials', 'connected'],
     ]);
     expect(again[1]!.payload.message).toMatch(/works again/);
+    const resumedId = uniqueId('scheduled-after-test');
     const resumed = await h.temporal.workflow.execute(scheduledSyncWorkflow, {
-      workflowId: uniqueId('scheduled-after-test'),
+      workflowId: resumedId,
       taskQueue: h.taskQueue,
       args: [{ installationId: testInstallationId, credentialId }],
     });
     expect(resumed).toMatchObject({ status: 'completed' });
+    // Both paths of the scheduled workflow replay without non-determinism.
+    for (const id of [skipId, resumedId])
+      await Worker.runReplayHistory(
+        { workflowBundle: { codePath: inject('workflowBundlePath') } },
+        await h.temporal.workflow.getHandle(id).fetchHistory(),
+        id,
+      );
     await expectNoSecretsInOutbox();
     h.assertNoLeaks();
   });
