@@ -61,7 +61,13 @@ export function createSyncRunActivities({ orm, logger, alerts }: ActivityDeps) {
       row.credential_id,
       row.pause_reason ?? 'auto-paused',
     );
-    log.warn({ credentialId: row.credential_id, outcome }, 'schedule auto-paused after failed runs');
+    if (outcome === 'paused')
+      log.warn({ credentialId: row.credential_id }, 'schedule auto-paused after failed runs in a row');
+    else if (outcome === 'missing')
+      log.warn(
+        { credentialId: row.credential_id },
+        'auto-paused schedule not in Temporal; reconcile applies it',
+      );
   }
 
   return {
@@ -102,8 +108,9 @@ export function createSyncRunActivities({ orm, logger, alerts }: ActivityDeps) {
 
     /**
      * Ends the run: derives members' email/phone from the contacts it brought, records the
-     * outcome, and leaves the `company_data.updated` outbox event for the processing that
-     * follows ingest, all in one transaction.
+     * outcome, and leaves its events in the outbox (`company_data.updated` for the processing that
+     * follows ingest, the outcome, data-quality findings, an auto-pause: src/alerts), all in one
+     * transaction. Then Temporal's schedule follows an auto-pause.
      */
     async finishSyncRun(input: FinishSyncRunInput): Promise<void> {
       const outcome = await safely(() =>
