@@ -576,6 +576,13 @@ export interface components {
             };
             timeZone: string;
             paused: boolean;
+            /** @description Why the schedule is paused, while it is: by an operator, or automatically after failed runs in a row. */
+            pause: {
+                /** @enum {string} */
+                by: "auto" | "manual";
+                reason: string;
+                at: string | null;
+            } | null;
             nextRunTimes: string[];
         };
         Dashboard: {

@@ -250,7 +250,10 @@ describe('alerts: what runs, credentials and schedules announce', () => {
     expect(await outbox('sync.failed')).toHaveLength(3);
 
     const schedule = await h.call('get', `/api/credentials/${credentialId}/schedule`);
-    expect(schedule.body.paused).toBe(true);
+    expect(schedule.body).toMatchObject({
+      paused: true,
+      pause: { by: 'auto', reason: 'Paused after 3 failed runs in a row', at: expect.any(String) },
+    });
     const handle = h.temporal.schedule.getHandle(scheduleId(testInstallationId, credentialId));
     await expect.poll(async () => (await handle.describe()).state.paused, { timeout: 10_000 }).toBe(true);
 
@@ -263,7 +266,9 @@ describe('alerts: what runs, credentials and schedules announce', () => {
     });
 
     // Resuming resets the count: one more failure is far from another pause.
-    expect((await h.call('post', `/api/credentials/${credentialId}/schedule/unpause`)).status).toBe(200);
+    const unpaused = await h.call('post', `/api/credentials/${credentialId}/schedule/unpause`);
+    expect(unpaused.status).toBe(200);
+    expect(unpaused.body).toMatchObject({ paused: false, pause: null });
     expect((await handle.describe()).state.paused).toBe(false);
     dashboard = await h.call('get', '/api/dashboard');
     row = dashboard.body.credentials.find((c: { credentialId: number }) => c.credentialId === credentialId);
