@@ -28,6 +28,7 @@ const T = {
   corrupt: 7_100_005,
   quiet: 7_100_006,
   stale: 7_100_007,
+  unlicensed: 7_100_008,
 };
 
 interface OutboxRow {
@@ -45,7 +46,12 @@ describe('alerts: what runs, credentials and schedules announce', () => {
       alerts: policy,
       api: { publicUrl: PUBLIC_URL },
       sandbox: {
-        tenants: Object.values(T).map((tenantId) => ({ tenantId, customers: 120, invoices: 150 })),
+        tenants: Object.values(T).map((tenantId) => ({
+          tenantId,
+          customers: 120,
+          invoices: 150,
+          ...(tenantId === T.unlicensed ? { licensed: { accounting: false } } : {}),
+        })),
       },
     });
   });
@@ -130,6 +136,20 @@ describe('alerts: what runs, credentials and schedules announce', () => {
     expect(succeeded!.payload.durationSeconds).toEqual(expect.any(Number));
     expect(succeeded!.payload.message).toContain(`${run.totals.fetched} records fetched`);
     await expectNoSecretsInOutbox();
+  });
+
+  it('when a run completes with warnings, then sync.completed_with_warnings carries them and says what to check', async () => {
+    const { credentialId } = await connect(T.unlicensed);
+    const run = await sync(credentialId, 'full');
+    expect(run.status).toBe('completed_with_warnings');
+    const events = await outbox();
+    expect(events.map((e) => e.type)).toEqual(['company_data.updated', 'sync.completed_with_warnings']);
+    expect(events[1]!.payload).toMatchObject({
+      syncRunId: run.id,
+      status: 'completed_with_warnings',
+      warnings: [expect.stringMatching(/^invoices: .*not licensed/)],
+    });
+    expect(events[1]!.payload.message).toMatch(/completed with warnings \(invoices: .*not licensed/);
   });
 
   it('when the tenant rotates its client secret, then the sync fails with sync.failed and credential.status_changed (no secret in them), and scheduled runs skip without calling ServiceTitan until a test succeeds', async () => {
