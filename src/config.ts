@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { AlertPolicy } from './alerts/policy.js';
 import { eventTypeSchema } from './notifications/events.js';
 
 /**
@@ -170,6 +171,13 @@ export const configSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier')
     .default('stsync_company_data'),
   NOTIFY_UNDELIVERED_ALERT_MINUTES: z.coerce.number().int().min(1).max(10_080).default(30),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ALERT_AUTO_PAUSE_AFTER_FAILURES: z.coerce.number().int().min(0).max(1_000).default(3),
+  ALERT_FULL_RUN_MIN_PERCENT: z.coerce.number().min(0).max(100).default(50),
+  ALERT_SKIPPED_PERCENT: z.coerce.number().min(0).max(100).default(1),
+  ALERT_QUIET_INCREMENTAL_RUNS: z.coerce.number().int().min(0).max(1_000).default(5),
+  FRESHNESS_GRACE_MINUTES: z.coerce.number().int().min(0).max(525_600).default(60),
+  FRESHNESS_CHECK_MINUTES: z.coerce.number().int().min(1).max(1_440).default(15),
 });
 
 type Env = z.infer<typeof configSchema>;
@@ -246,6 +254,10 @@ export interface Config {
     /** Events still undelivered after this long are reported. */
     readonly undeliveredAlertMinutes: number;
   };
+  /** Where the console is reached from outside (for links in notifications); unset: no links. */
+  readonly publicUrl: string | undefined;
+  /** When a run, a credential or a schedule raises an alert (src/alerts). */
+  readonly alerts: AlertPolicy;
 }
 
 export class ConfigError extends Error {
@@ -325,6 +337,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       emailEvents: e.NOTIFY_EMAIL_EVENTS ?? [...defaultEmailEvents],
       downstreamChannel: e.DOWNSTREAM_NOTIFY_CHANNEL,
       undeliveredAlertMinutes: e.NOTIFY_UNDELIVERED_ALERT_MINUTES,
+    },
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    alerts: {
+      autoPauseAfterFailures: e.ALERT_AUTO_PAUSE_AFTER_FAILURES,
+      fullRunMinPercent: e.ALERT_FULL_RUN_MIN_PERCENT,
+      skippedPercent: e.ALERT_SKIPPED_PERCENT,
+      quietIncrementalRuns: e.ALERT_QUIET_INCREMENTAL_RUNS,
+      freshnessGraceMinutes: e.FRESHNESS_GRACE_MINUTES,
+      freshnessCheckMinutes: e.FRESHNESS_CHECK_MINUTES,
+      publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     },
   });
 }

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { AlertPolicy } from '../alerts/policy.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
@@ -27,4 +28,6 @@ export interface ActivityDeps {
   draining?: AbortSignal;
   /** Webhook and email delivery (src/notifications); without it deliveries wait for a worker that has it. */
   notifications?: { policy: WebhookUrlPolicy; timeoutMs: number; mailer?: Mailer | undefined };
+  /** When runs raise alerts (default: defaultAlertPolicy). */
+  alerts?: AlertPolicy;
 }

@@ -1,3 +1,4 @@
+import { createAlertActivities } from './alerts.activities.js';
 import type { ActivityDeps } from './deps.js';
 import { createNotificationActivities } from './notifications.activities.js';
 import { createRetentionActivities } from './retention.activities.js';
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncStreamActivities(deps),
     ...createRetentionActivities(deps),
     ...createNotificationActivities(deps),
+    ...createAlertActivities(deps),
   };
 }
 

@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import type { StreamCounts } from '../db/entities/index.js';
+import { setCredentialStatus } from '../alerts/credential-status.js';
+import { txSql } from '../alerts/sql.js';
+import type { CredentialStatus, StreamCounts } from '../db/entities/index.js';
 import { loadCredential } from '../db/repositories/credential.repository.js';
 import type { MapContext } from '../ingest/maps/types.js';
 import { type SyncStream, syncStreams } from '../ingest/streams/index.js';
@@ -183,14 +185,11 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     return { counts: { ...emptyCounts, ...(row?.counts ?? {}) }, position: row?.position ?? null };
   }
 
-  async function setCredentialStatus(credentialId: number, status: string, message: string) {
-    await orm.em
-      .fork()
-      .getConnection()
-      .execute(
-        `update servicetitan_credentials set status = ?, status_message = ?, updated_at = now() where id = ?`,
-        [status, message, credentialId],
-      );
+  /** The credential's status after an auth failure, with its `credential.status_changed` event. */
+  async function markCredential(credentialId: number, status: CredentialStatus, message: string) {
+    await (orm.em.fork() as EntityManager).transactional((tem) =>
+      setCredentialStatus(txSql(tem), { credentialId, status, message, publicUrl: deps.alerts?.publicUrl }),
+    );
   }
 
   return {
@@ -273,7 +272,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
         }
         if (error instanceof InvalidCredentials || error instanceof AppNotApproved) {
           const status = error instanceof InvalidCredentials ? 'invalid_credentials' : 'awaiting_approval';
-          await setCredentialStatus(input.credentialId, status, error.message);
+          await markCredential(input.credentialId, status, error.message);
           throw ApplicationFailure.nonRetryable(error.message, error.code);
         }
         if (error instanceof ServiceTitanError) {

@@ -42,6 +42,8 @@ export interface AdminApiOptions {
   schedules?: ScheduleService;
   /** ADMIN_TOKEN: a bootstrap admin. */
   adminToken?: string | undefined;
+  /** The console's external URL (PUBLIC_URL), for links in the events the API writes. */
+  publicUrl?: string | undefined;
   /** Links runs to the Temporal Web UI. */
   temporalUi?: { url: string; namespace: string } | undefined;
   /** Failed authentications per address per window before 429 (default 20 per minute). */
@@ -78,6 +80,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
           serviceTitan: deps.serviceTitan,
           schedules: deps.schedules,
           temporal: temporal.workflow,
+          publicUrl: deps.publicUrl,
         }),
       ),
       ...syncRoutes(

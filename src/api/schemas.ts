@@ -256,12 +256,23 @@ export const syncEventData = z
 
 // Schedules -----------------------------------------------------------------------------------
 export const scheduleBodySchema = scheduleInputSchema;
+const schedulePause = z
+  .object({
+    by: z.enum(['auto', 'manual']),
+    reason: z.string(),
+    at: dateTime.nullable(),
+  })
+  .nullable()
+  .describe(
+    'Why the schedule is paused, while it is: by an operator, or automatically after failed runs in a row.',
+  );
 export const scheduleView = z
   .object({
     credentialId: z.int(),
     config: scheduleInputSchema,
     timeZone: z.string(),
     paused: z.boolean(),
+    pause: schedulePause,
     nextRunTimes: z.array(dateTime),
   })
   .meta({ id: 'Schedule' });
@@ -288,6 +299,7 @@ export const dashboardView = z
           .nullable(),
         nextRunAt: dateTime.nullable(),
         schedulePaused: z.boolean().nullable(),
+        pause: schedulePause,
         dataFreshAt: dateTime.nullable(),
         failuresInARow: z.int(),
       }),

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ActivityDeps } from '../activities/index.js';
+import type { AlertPolicy } from '../alerts/policy.js';
 import { createSecretBox, type EncryptionKey } from '../crypto/secret-box.js';
 import { createRateBudgetStore } from '../db/repositories/rate-budget.repository.js';
 import type { Logger } from '../logger.js';
@@ -16,6 +17,7 @@ export function createActivityDeps(options: {
     Partial<Omit<ServiceTitanClientOptions, 'appKey' | 'environments' | 'logger' | 'observer'>>;
   chunkMs?: number;
   notifications?: ActivityDeps['notifications'];
+  alerts?: AlertPolicy;
   /** The process's metrics (one registry per process); a registry of its own when absent. */
   metrics?: Metrics;
 }): ActivityDeps & { close(): void; drain(): void; metrics: Metrics; breakersFlushed(): Promise<void> } {
@@ -47,6 +49,7 @@ export function createActivityDeps(options: {
     /** Chunks stop after the page in hand (call before stopping the worker). */
     drain: () => draining.abort(),
     ...(options.notifications ? { notifications: options.notifications } : {}),
+    ...(options.alerts ? { alerts: options.alerts } : {}),
     close: () => {
       serviceTitan.close();
       options.notifications?.mailer?.close();

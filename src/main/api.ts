@@ -71,6 +71,7 @@ async function main() {
           defaultEmailEvents: config.notifications.emailEvents,
           undeliveredAlertMinutes: config.notifications.undeliveredAlertMinutes,
         },
+        publicUrl: config.publicUrl,
         ...(config.temporal.uiUrl
           ? { temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace } }
           : {}),

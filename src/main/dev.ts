@@ -1,3 +1,4 @@
+import { ensureFreshnessScheduleAtStart } from '../alerts/freshness-schedule.js';
 import { createApp } from '../api/app.js';
 import { createSignInCode } from '../auth/index.js';
 import { loadConfig } from '../config.js';
@@ -96,6 +97,7 @@ async function main() {
       serviceTitan: { ...serviceTitan, breaker: config.breaker },
       metrics,
       notifications: notificationActivityDeps(config, true),
+      alerts: config.alerts,
     });
     onStop('activities', async () => {
       activities.close();
@@ -137,6 +139,14 @@ async function main() {
       policy: config.retention,
       logger,
     });
+    await ensureFreshnessScheduleAtStart({
+      temporal: temporal.client,
+      taskQueue,
+      installationId,
+      policy: { graceMinutes: config.alerts.freshnessGraceMinutes, publicUrl: config.alerts.publicUrl },
+      everyMinutes: config.alerts.freshnessCheckMinutes,
+      logger,
+    });
 
     const secrets = createSecretBox(keys);
     const schedules = createScheduleService({
@@ -176,6 +186,7 @@ async function main() {
             defaultEmailEvents: config.notifications.emailEvents,
             undeliveredAlertMinutes: config.notifications.undeliveredAlertMinutes,
           },
+          publicUrl: config.publicUrl,
           temporalUi: infra.temporalUiUrl
             ? { url: infra.temporalUiUrl, namespace: config.temporal.namespace }
             : undefined,

@@ -1,3 +1,4 @@
+import { ensureFreshnessScheduleAtStart } from '../alerts/freshness-schedule.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { readInstallationId } from '../db/installation.js';
 import { closeOrm, createOrm } from '../db/orm.js';
@@ -38,6 +39,7 @@ async function main() {
       breaker: config.breaker,
     },
     notifications: notificationActivityDeps(config),
+    alerts: config.alerts,
   });
   const metricsServer =
     config.metrics.port === undefined
@@ -109,6 +111,14 @@ async function main() {
     taskQueue,
     installationId,
     policy: config.retention,
+    logger,
+  });
+  await ensureFreshnessScheduleAtStart({
+    temporal: temporal.client,
+    taskQueue,
+    installationId,
+    policy: { graceMinutes: config.alerts.freshnessGraceMinutes, publicUrl: config.alerts.publicUrl },
+    everyMinutes: config.alerts.freshnessCheckMinutes,
     logger,
   });
 }

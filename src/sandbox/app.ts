@@ -39,7 +39,15 @@ const TOKEN_SCOPE = 'tn.crm:r tn.accounting:r tn.settings:r';
 interface TenantRuntime {
   info: SandboxTenantInfo;
   data: TenantData;
+  /** Share of records the export feeds no longer serve (loseRecords), 0..1. */
+  lost: number;
+  /** Share of records served with an unreadable modifiedOn (corruptRecords), 0..1. */
+  corrupt: number;
 }
+
+/** A record's fixed place in [0, 1): which records a share of "lost" or "corrupt" picks. */
+const shareOf = (index: number, salt: number): number =>
+  (((index * 2_654_435_761 + salt) >>> 0) % 10_000) / 10_000;
 
 export interface SandboxApp extends SandboxControls {
   app: express.Express;
@@ -104,7 +112,7 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
       tickMs,
       historyMs: HISTORY_MS,
     });
-    tenants.set(t.tenantId, { info, data });
+    tenants.set(t.tenantId, { info, data, lost: 0, corrupt: 0 });
   }
   const byClientId = new Map([...tenants.values()].map((t) => [t.info.clientId, t]));
 
@@ -357,7 +365,8 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
 
   const exportRoute = (path: string, stream: SandboxStream): void => {
     app.get(path, (req, res) => {
-      const { data } = tenantAtNow(res.locals.tenantId as number);
+      const tenant = tenantAtNow(res.locals.tenantId as number);
+      const { data } = tenant;
       const from = queryGetter(req)('from');
       const parsed = parseFrom(stream, from);
       if (!parsed.ok)
@@ -375,7 +384,13 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
       sendDataPage(
         res,
         { hasMore: page.hasMore, continueFrom: encodeContinueFrom(stream, page.next) },
-        lazyMap(page.indices, (index) => data.render(stream, index)),
+        lazyMap(
+          page.indices.filter((index) => shareOf(index, 17) >= tenant.lost),
+          (index) => {
+            const record = data.render(stream, index);
+            return shareOf(index, 91) < tenant.corrupt ? { ...record, modifiedOn: 'not a date' } : record;
+          },
+        ),
       );
     });
   };
@@ -474,6 +489,19 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
     revokeTokens(tenantId) {
       tenantAtNow(tenantId);
       tokens.revokeTenant(tenantId);
+    },
+    rotateClientSecret(tenantId, secret) {
+      const tenant = tenantAtNow(tenantId);
+      tenant.info.clientSecret =
+        secret ?? `${tenant.info.clientSecret.slice(0, 8)}-rotated-${Date.now().toString(36)}`;
+      tokens.revokeTenant(tenantId);
+      return tenant.info.clientSecret;
+    },
+    loseRecords(tenantId, share) {
+      tenantAtNow(tenantId).lost = Math.min(1, Math.max(0, share));
+    },
+    corruptRecords(tenantId, share) {
+      tenantAtNow(tenantId).corrupt = Math.min(1, Math.max(0, share));
     },
     setApproved(tenantId, approved) {
       tenantAtNow(tenantId).info.approved = approved;

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { ActivityDeps } from '../../src/activities/index.js';
+import type { AlertPolicy } from '../../src/alerts/policy.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createOrm } from '../../src/db/orm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
@@ -119,6 +120,8 @@ export interface TestWorkerOptions {
   logger?: Logger;
   /** Webhook and email delivery activities (src/notifications). */
   notifications?: ActivityDeps['notifications'];
+  /** When runs raise alerts (default: the product's defaults). */
+  alerts?: AlertPolicy;
 }
 
 /** A worker on a task queue of its own, so tests never pick up each other's tasks. */
@@ -145,6 +148,7 @@ export async function startTestWorker(
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
     ...(options.notifications ? { notifications: options.notifications } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.alerts ? { alerts: options.alerts } : {}),
   });
   const worker = await startWorker({
     address: options.temporalAddress ?? inject('temporalAddress'),

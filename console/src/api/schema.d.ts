@@ -791,6 +791,13 @@ export interface components {
             };
             timeZone: string;
             paused: boolean;
+            /** @description Why the schedule is paused, while it is: by an operator, or automatically after failed runs in a row. */
+            pause: {
+                /** @enum {string} */
+                by: "auto" | "manual";
+                reason: string;
+                at: string | null;
+            } | null;
             nextRunTimes: string[];
         };
         Flags: {
@@ -832,6 +839,13 @@ export interface components {
                 } | null;
                 nextRunAt: string | null;
                 schedulePaused: boolean | null;
+                /** @description Why the schedule is paused, while it is: by an operator, or automatically after failed runs in a row. */
+                pause: {
+                    /** @enum {string} */
+                    by: "auto" | "manual";
+                    reason: string;
+                    at: string | null;
+                } | null;
                 dataFreshAt: string | null;
                 failuresInARow: number;
             }[];

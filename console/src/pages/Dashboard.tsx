@@ -215,7 +215,10 @@ export function Dashboard() {
                   </td>
                   <td>
                     {r.schedulePaused ? (
-                      <span>Paused</span>
+                      // The reason, in words: an auto-pause says how many runs failed.
+                      <span className={r.pause?.by === 'auto' ? 'bad-text' : undefined}>
+                        {r.pause?.reason ?? 'Paused'}
+                      </span>
                     ) : (
                       <When iso={r.nextRunAt} now={now} empty="Not scheduled" />
                     )}

@@ -169,6 +169,9 @@ export const scheduleFrequencies = ['weekly', 'daily', 'monthly', 'hourly', 'cro
 export type ScheduleFrequency = (typeof scheduleFrequencies)[number];
 
 /** A credential's sync schedule: the source of truth that Temporal Schedules are reconciled to. */
+export const schedulePausers = ['auto', 'manual'] as const;
+export type SchedulePauser = (typeof schedulePausers)[number];
+
 export const SyncSchedule = defineEntity({
   name: 'SyncSchedule',
   tableName: 'sync_schedules',
@@ -184,6 +187,13 @@ export const SyncSchedule = defineEntity({
     cron: p.string().length(128).nullable(),
     jitterSeconds: p.integer().default(900),
     paused: p.boolean().default(false),
+    /** Who paused it: an operator, or the product after failed runs in a row (auto-pause). */
+    pausedBy: p.enum(schedulePausers).nullable(),
+    /** Why, in words the dashboard shows ("Paused after 3 failed runs in a row"). */
+    pauseReason: p.text().nullable(),
+    pausedAt: p.datetime().nullable(),
+    /** Last resume: failed runs before it no longer count towards an auto-pause. */
+    resumedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()

@@ -8,6 +8,7 @@ import { Migration20261130501Retention } from './20261130-501-retention.migratio
 import { Migration20261130601ConsoleSessions } from './20261130-601-console-sessions.migration.js';
 import { Migration20261201301TokenLastUsed } from './20261201-301-token-last-used.migration.js';
 import { Migration20261201401Notifications } from './20261201-401-notifications.migration.js';
+import { Migration20261201501Alerts } from './20261201-501-alerts.migration.js';
 import { Migration20261201601ServiceTitanBreakers } from './20261201-601-servicetitan-breakers.migration.js';
 import { Migration20261201701RateBudget } from './20261201-701-rate-budget.migration.js';
 import { Migration20261201702FeatureFlags } from './20261201-702-feature-flags.migration.js';
@@ -30,4 +31,5 @@ export const migrations = [
   { name: 'Migration20261201702FeatureFlags', class: Migration20261201702FeatureFlags },
   { name: 'Migration20261201401Notifications', class: Migration20261201401Notifications },
   { name: 'Migration20261201301TokenLastUsed', class: Migration20261201301TokenLastUsed },
+  { name: 'Migration20261201501Alerts', class: Migration20261201501Alerts },
 ];

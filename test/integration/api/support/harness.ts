@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import request from 'supertest';
 import { expect } from 'vitest';
+import type { AlertPolicy } from '../../../../src/alerts/policy.js';
 import type { AdminApiOptions } from '../../../../src/api/admin-api.js';
 import { type AppDeps, createApp } from '../../../../src/api/app.js';
 import { createTokenService } from '../../../../src/auth/index.js';
@@ -60,6 +61,8 @@ export async function startApiHarness(
     sandbox?: SandboxOptions;
     /** true, or the worker's options beside its ServiceTitan endpoints (the sandbox). */
     worker?: boolean | Omit<TestWorkerOptions, 'serviceTitan'>;
+    /** The worker's alert policy (default: the product's defaults). */
+    alerts?: AlertPolicy;
     api?: Partial<AdminApiOptions>;
     trustProxy?: TrustProxy;
     /** The app's metrics and METRICS_TOKEN. */
@@ -89,6 +92,7 @@ export async function startApiHarness(
     ? await startTestWorker(orm, {
         ...(typeof options.worker === 'object' ? options.worker : {}),
         serviceTitan: { appKey: sandbox.appKey, url: sandbox.url },
+        ...(options.alerts ? { alerts: options.alerts } : {}),
       })
     : undefined;
   const taskQueue = worker?.taskQueue ?? `api-test-${Date.now()}`;
