@@ -58,6 +58,8 @@ export async function startApiHarness(
   options: {
     sandbox?: SandboxOptions;
     worker?: boolean;
+    /** The worker's chunk length (ms): 1 makes every page its own chunk, so a pause lands between pages. */
+    chunkMs?: number;
     api?: Partial<AdminApiOptions>;
     trustProxy?: TrustProxy;
   } = {},
@@ -82,7 +84,10 @@ export async function startApiHarness(
     maxAttempts: 2,
   });
   const worker = options.worker
-    ? await startTestWorker(orm, { serviceTitan: { appKey: sandbox.appKey, url: sandbox.url } })
+    ? await startTestWorker(orm, {
+        serviceTitan: { appKey: sandbox.appKey, url: sandbox.url },
+        ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
+      })
     : undefined;
   const taskQueue = worker?.taskQueue ?? `api-test-${Date.now()}`;
   const schedules = createScheduleService({
