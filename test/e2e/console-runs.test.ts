@@ -408,6 +408,31 @@ describe('credential and run pages', { timeout: 180_000 }, () => {
     await page.context().close();
   });
 
+  it('when an operator syncs a date range of some streams, then the run covers that window and only those streams', async () => {
+    const { page, errors } = await signedIn('operator');
+    await page.goto(`${baseUrl}/credentials/${acmeCredential}`);
+    await page.getByLabel('Date range (records modified between two dates, UTC)').check();
+    await page.getByLabel('From', { exact: true }).fill('2024-06-01');
+    await page.getByLabel('To', { exact: true }).fill('2024-05-01');
+    await page.getByText('The start must be before the end.').waitFor();
+    await expect(page.getByRole('button', { name: 'Sync now' }).isDisabled()).resolves.toBe(true);
+    await page.getByLabel('To', { exact: true }).fill('2025-01-01');
+    await page.getByLabel('Customer contacts').uncheck();
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    const runId = await runIdOf(page);
+    await page.locator('.section-head').getByText('Completed', { exact: true }).waitFor({ timeout: 60_000 });
+    await page.getByText('Date range 2024-06-01 to 2025-01-01').waitFor();
+    expect((await streamRows(page)).map((r) => r.slice(0, 2))).toEqual([
+      ['Customers', 'Completed'],
+      ['Invoices', 'Completed'],
+    ]);
+    const run = (await h.call('get', `/api/syncs/${runId}`, { exempt: true })).body;
+    expect(run.streams).toEqual(['customers', 'invoices']);
+    expect(run.mode).toEqual({ from: '2024-06-01T00:00:00.000Z', to: '2025-01-01T00:00:00.000Z' });
+    expect(unexpected(errors)).toEqual([]);
+    await page.context().close();
+  });
+
   it('when an admin rotates the secret, then the new secret never shows in the page and the credential keeps working', async () => {
     const { page, errors } = await signedIn('admin');
     await page.goto(`${baseUrl}/credentials/${acmeCredential}`);

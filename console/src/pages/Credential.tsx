@@ -1,7 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { ApiError, api, ok } from '../api/client';
+import { ApiError, api, ok, retryUnlessRefused } from '../api/client';
 import type { components } from '../api/schema';
 import { Pager } from '../components/pager';
 import {
@@ -37,6 +37,7 @@ export function Credential() {
   const credential = useQuery({
     queryKey: ['credential', credentialId],
     queryFn: () => ok(api.GET('/api/credentials/{id}', path)),
+    retry: retryUnlessRefused,
   });
   const c = credential.data;
   const company = useQuery({

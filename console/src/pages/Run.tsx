@@ -1,7 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { ApiError, api, ok } from '../api/client';
+import { ApiError, api, ok, retryUnlessRefused } from '../api/client';
 import type { components } from '../api/schema';
 import { Pager } from '../components/pager';
 import {
@@ -36,6 +36,7 @@ export function Run() {
   const query = useQuery({
     queryKey: key,
     queryFn: () => ok(api.GET('/api/syncs/{id}', { params: { path: { id: runId } } })),
+    retry: retryUnlessRefused,
     // The event stream carries progress; polling only stands in when the stream is lost.
     refetchInterval: (q) =>
       q.state.data && isActive(q.state.data.status) && live !== 'live' ? 2_000 : false,
