@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { eventTypeSchema } from './notifications/events.js';
 
 /**
  * The environment, validated once at start-up. This is the only module that reads process.env;
@@ -16,6 +17,30 @@ const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallba
 
 /** Days to keep something; 0 keeps it forever. */
 const retentionDays = (fallback: number) => z.coerce.number().int().min(0).max(36_500).default(fallback);
+
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .transform((v) => v === 'true' || v === '1')
+    .default(fallback);
+
+/** A comma-separated list; blanks dropped. */
+const commaList = z.string().transform((raw) =>
+  raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean),
+);
+
+/** What email recipients get unless they choose: failures and alerts, not every success. */
+export const defaultEmailEvents = [
+  'sync.failed',
+  'sync.completed_with_warnings',
+  'credential.status_changed',
+  'schedule.auto_paused',
+  'data_quality.anomaly',
+  'freshness.stale',
+] as const;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -101,6 +126,7 @@ export const configSchema = z.object({
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TEMPORAL_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(20),
   TASK_QUEUE: z.string().min(1).default('servicetitan-sync'),
   HOST: z.string().min(1).default('127.0.0.1'),
   TRUST_PROXY: trustProxy.default(['loopback']),
@@ -123,10 +149,27 @@ export const configSchema = z.object({
   SERVICETITAN_INTEGRATION_API_URL: url('https://api-integration.servicetitan.io'),
   SERVICETITAN_PRODUCTION_AUTH_URL: url('https://auth.servicetitan.io'),
   SERVICETITAN_PRODUCTION_API_URL: url('https://api.servicetitan.io'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SERVICETITAN_BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().min(0).max(10_000).default(10),
+  SERVICETITAN_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   RETENTION_SKIPPED_RAW_DAYS: retentionDays(30),
   RETENTION_AUDIT_DAYS: retentionDays(365),
   RETENTION_OUTBOX_DAYS: retentionDays(30),
   RETENTION_RUNS_DAYS: retentionDays(365),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(120).default(10),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  NOTIFY_EMAIL_FROM: z.string().trim().min(3).max(320).default('servicetitan-sync <stsync@localhost>'),
+  NOTIFY_EMAIL_TO: commaList.pipe(z.array(z.email())).optional(),
+  NOTIFY_EMAIL_EVENTS: commaList.pipe(z.array(eventTypeSchema)).optional(),
+  DOWNSTREAM_NOTIFY_CHANNEL: z
+    .string()
+    .trim()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case PostgreSQL identifier')
+    .default('stsync_company_data'),
+  NOTIFY_UNDELIVERED_ALERT_MINUTES: z.coerce.number().int().min(1).max(10_080).default(30),
 });
 
 type Env = z.infer<typeof configSchema>;
@@ -149,6 +192,8 @@ export interface Config {
     readonly uiUrl: string | undefined;
     /** How long a worker waits at start for Temporal to answer before it gives up. */
     readonly connectTimeoutSeconds: number;
+    /** On SIGTERM, how long a worker lets the chunks in hand finish before cancelling them. */
+    readonly shutdownGraceSeconds: number;
   };
   readonly api: {
     readonly host: string;
@@ -169,12 +214,37 @@ export interface Config {
     readonly integration: { readonly authUrl: string; readonly apiUrl: string };
     readonly production: { readonly authUrl: string; readonly apiUrl: string };
   };
+  readonly metrics: {
+    /** A worker's Prometheus port (GET /metrics); unset: none (`npm start` picks a free one). */
+    readonly port: number | undefined;
+    /** The Temporal SDK's own Prometheus exporter port on a worker; unset: none (`npm start` picks one). */
+    readonly temporalPort: number | undefined;
+    /** When set, every /metrics wants it as a bearer token. */
+    readonly token: string | undefined;
+  };
+  /** Per ServiceTitan environment and worker process (src/servicetitan/circuit-breaker.ts). */
+  readonly breaker: { readonly failureThreshold: number; readonly cooldownMs: number };
   /** How long old data is kept (days, 0 = forever); applied daily by the retention schedule. */
   readonly retention: {
     readonly skippedRawDays: number;
     readonly auditDays: number;
     readonly outboxDays: number;
     readonly runsDays: number;
+  };
+  /** Webhooks, email and the downstream NOTIFY (src/notifications). */
+  readonly notifications: {
+    /** Webhook URLs may resolve to private, loopback or link-local addresses, and use http. */
+    readonly allowPrivateNetworks: boolean;
+    readonly webhookTimeoutMs: number;
+    /** Holds a password: never log it. */
+    readonly smtpUrl: string | undefined;
+    readonly emailFrom: string;
+    /** Global recipients, who get `emailEvents` of every company. */
+    readonly emailTo: readonly string[];
+    readonly emailEvents: readonly string[];
+    readonly downstreamChannel: string;
+    /** Events still undelivered after this long are reported. */
+    readonly undeliveredAlertMinutes: number;
   };
 }
 
@@ -211,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
       uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
       connectTimeoutSeconds: e.TEMPORAL_CONNECT_TIMEOUT_SECONDS,
+      shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS,
     },
     api: {
       host: e.HOST,
@@ -234,11 +305,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         apiUrl: trimSlash(e.SERVICETITAN_PRODUCTION_API_URL),
       },
     },
+    metrics: { port: e.METRICS_PORT, temporalPort: e.TEMPORAL_METRICS_PORT, token: e.METRICS_TOKEN },
+    breaker: {
+      failureThreshold: e.SERVICETITAN_BREAKER_FAILURE_THRESHOLD,
+      cooldownMs: e.SERVICETITAN_BREAKER_COOLDOWN_SECONDS * 1000,
+    },
     retention: {
       skippedRawDays: e.RETENTION_SKIPPED_RAW_DAYS,
       auditDays: e.RETENTION_AUDIT_DAYS,
       outboxDays: e.RETENTION_OUTBOX_DAYS,
       runsDays: e.RETENTION_RUNS_DAYS,
+    },
+    notifications: {
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      webhookTimeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      smtpUrl: e.SMTP_URL,
+      emailFrom: e.NOTIFY_EMAIL_FROM,
+      emailTo: e.NOTIFY_EMAIL_TO ?? [],
+      emailEvents: e.NOTIFY_EMAIL_EVENTS ?? [...defaultEmailEvents],
+      downstreamChannel: e.DOWNSTREAM_NOTIFY_CHANNEL,
+      undeliveredAlertMinutes: e.NOTIFY_UNDELIVERED_ALERT_MINUTES,
     },
   });
 }

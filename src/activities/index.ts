@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps.js';
+import { createNotificationActivities } from './notifications.activities.js';
 import { createRetentionActivities } from './retention.activities.js';
 import { createSyncRunActivities } from './sync-runs.activities.js';
 import { createSyncStreamActivities } from './sync-stream.activities.js';
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncRunActivities(deps),
     ...createSyncStreamActivities(deps),
     ...createRetentionActivities(deps),
+    ...createNotificationActivities(deps),
   };
 }
 

@@ -15,7 +15,7 @@ export interface FinishSyncRunInput {
 }
 
 /** The run row's lifecycle, so progress and outcome are visible from the database too. */
-export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
+export function createSyncRunActivities({ orm, logger, metrics }: ActivityDeps) {
   const em = (): EntityManager => orm.em.fork() as EntityManager;
   const log = logger.child({ activities: 'sync-runs' });
 
@@ -70,10 +70,10 @@ export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
      * follows ingest, all in one transaction.
      */
     async finishSyncRun(input: FinishSyncRunInput): Promise<void> {
-      await safely(() =>
+      const finished = await safely(() =>
         em().transactional(async (tem) => {
           const run = await tem.findOneOrFail(SyncRun, input.syncRunId, { populate: ['credential'] });
-          if (run.finishedAt) return; // a retried finish: already done
+          if (run.finishedAt) return null; // a retried finish: already done, already counted
           const companyId = run.credential.company.id;
           const environment = run.credential.environment;
           if (run.startedAt) {
@@ -102,8 +102,17 @@ export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
             'run',
             tem.getTransactionContext(),
           );
+          return {
+            labels: { trigger: run.trigger, status: run.status, environment },
+            seconds: run.startedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null,
+          };
         }),
       );
+      // Counted once committed: a finish rolled back and retried counts once.
+      if (finished && metrics) {
+        metrics.syncRuns.inc(finished.labels);
+        if (finished.seconds !== null) metrics.syncRunDuration.observe(finished.labels, finished.seconds);
+      }
     },
 
     /**
@@ -113,17 +122,36 @@ export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
     async createScheduledSyncRun(
       credentialId: number,
     ): Promise<{ syncRunId: number; streams: SyncStreamName[] } | null> {
-      return safely(() => createSyncRun(em(), { credentialId, trigger: 'schedule', mode: 'incremental' }));
+      return safely(async () => {
+        const created = await createSyncRun(em(), { credentialId, trigger: 'schedule', mode: 'incremental' });
+        // Refused by a flag: the run row says skipped and why; the workflow sees "not syncing".
+        return created && 'refused' in created ? null : created;
+      });
     },
 
     async markSyncRunSkipped(syncRunId: number, reason: string): Promise<void> {
-      await safely(() =>
+      // A retried call finds the row skipped already: it changes nothing and counts nothing.
+      const changed = await safely(() =>
         em().nativeUpdate(
           SyncRun,
-          { id: syncRunId },
+          { id: syncRunId, status: { $ne: 'skipped' } },
           { status: 'skipped', error: reason, finishedAt: new Date() },
         ),
       );
+      if (changed && metrics) {
+        const rows = await safely(() =>
+          em()
+            .getConnection()
+            .execute<{ trigger: string; environment: string }[]>(
+              `select r.trigger, c.environment from servicetitan_sync_runs r
+               join servicetitan_credentials c on c.id = r.credential_id where r.id = ?`,
+              [syncRunId],
+            ),
+        );
+        const row = rows[0];
+        if (row)
+          metrics.syncRuns.inc({ trigger: row.trigger, status: 'skipped', environment: row.environment });
+      }
     },
   };
 }

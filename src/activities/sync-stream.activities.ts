@@ -82,7 +82,7 @@ const emptyCounts: StreamCounts = { pages: 0, fetched: 0, upserted: 0, skipped: 
  * crash re-reads at most one page, which the modifiedOn-guarded upsert makes harmless.
  */
 export function createSyncStreamActivities(deps: ActivityDeps) {
-  const { orm, logger, serviceTitan, secrets } = deps;
+  const { orm, logger, serviceTitan, secrets, metrics } = deps;
   const chunkMs = deps.chunkMs ?? 30_000;
 
   async function commitPage(
@@ -157,6 +157,9 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           if (result.rowCount === 0) throw new SupersededAttempt(input.positionKey);
         });
       await client.query('commit');
+      const labels = { stream: input.stream, environment: ctx.environment };
+      metrics?.recordsWritten.inc(labels, upserted);
+      metrics?.recordsSkipped.inc(labels, skipped.length);
       return { upserted, skipped: skipped.length };
     } catch (error) {
       broken = error as Error;
@@ -239,7 +242,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             position = page.continueFrom;
             context.heartbeat({ position });
             if (!page.hasMore) return result(true);
-            if (Date.now() >= deadline) break;
+            if (Date.now() >= deadline || deps.draining?.aborted) break;
           }
         } else {
           // A backfill reads the export feed from the window's start, never page-numbered lists:
@@ -259,7 +262,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             // the window is over once a whole page lies past its end, or the feed is caught up.
             const oldest = oldestModifiedOn(page.records);
             if (!page.hasMore || (oldest !== null && oldest.getTime() >= windowEnd)) return result(true);
-            if (Date.now() >= deadline) break;
+            if (Date.now() >= deadline || deps.draining?.aborted) break;
           }
         }
         return await result(false);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { createOidcTokenFetcher } from './auth.js';
 import { defaultBackoff } from './backoff.js';
+import { type BreakerState, type CircuitBreaker, createCircuitBreaker } from './circuit-breaker.js';
 import { type ConnectionTestResult, runConnectionTest } from './connection-test.js';
 import { InvalidAppKey, ServiceTitanConfigError } from './errors.js';
 import { createHttpExecutor, type TenantContext } from './http.js';
@@ -56,6 +57,8 @@ export interface ServiceTitanClient {
   /** Cheap: tenants with the same credential share the token cache and the rate limiter. */
   tenant(cred: TenantCredential): TenantApi;
   stats(): ServiceTitanClientStats;
+  /** The circuit breaker of each environment (this process's view). */
+  breakerStates(): Record<ServiceTitanEnvironment, BreakerState>;
   /** Aborts every request in flight; later calls fail. */
   close(): void;
 }
@@ -84,6 +87,24 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
   const maxAttempts = opts.maxAttempts ?? 8;
   const backoff = opts.backoff ?? defaultBackoff;
   const closing = new AbortController();
+  const breakers = Object.fromEntries(
+    environments.map((environment) => [
+      environment,
+      createCircuitBreaker({
+        environment,
+        failureThreshold: opts.breaker?.failureThreshold ?? 10,
+        cooldownMs: opts.breaker?.cooldownMs ?? 60_000,
+        now,
+        onTransition: (transition) => {
+          opts.logger?.[transition.state === 'closed' ? 'info' : 'warn'](
+            { ...transition },
+            `servicetitan ${environment} circuit breaker ${transition.state}`,
+          );
+          opts.observer?.breakerTransition?.(transition);
+        },
+      }),
+    ]),
+  ) as Record<ServiceTitanEnvironment, CircuitBreaker>;
 
   const ratePerSecond = (opts.rateLimitPerSecond ?? 60) * (opts.rateLimitTarget ?? 0.95);
   const localLimiters = createRateLimiterRegistry({ ratePerSecond, burst: opts.rateLimitBurst, now });
@@ -126,6 +147,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
     logger: opts.logger,
     now,
     random: opts.random,
+    observer: opts.observer,
   });
 
   const withClose = (signal: AbortSignal | undefined) => {
@@ -148,6 +170,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
         apiBase: bases[cred.environment],
         limiter: limiterOf(cred),
         tokens,
+        breaker: breakers[cred.environment],
       };
       const fetcherFor =
         (stream: StreamName, kind: 'export' | 'list'): PageFetcher =>
@@ -191,6 +214,11 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
         },
       };
     },
+    breakerStates: () =>
+      Object.fromEntries(environments.map((e) => [e, breakers[e].state()])) as Record<
+        ServiceTitanEnvironment,
+        BreakerState
+      >,
     stats: () => ({ apiRequests: http.requestCount(), tokenRequests: tokens.fetchCount() }),
     close() {
       closing.abort(new DOMException('ServiceTitan client closed', 'AbortError'));

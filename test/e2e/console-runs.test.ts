@@ -40,9 +40,8 @@ let tokens: { admin: string; operator: string; viewer: string };
 beforeAll(async () => {
   buildConsole();
   h = await startApiHarness({
-    worker: true,
     // One page per chunk: a pause or a cancel lands between two pages, whatever the machine's speed.
-    chunkMs: 1,
+    worker: { chunkMs: 1 },
     sandbox: {
       pageSizes: { customers: 10, contacts: 10, invoices: 10 },
       tenants: [

@@ -27,6 +27,15 @@ interface Row {
   schedule_paused: boolean | null;
 }
 
+interface BreakerRow {
+  environment: ServiceTitanEnvironmentName;
+  state: 'closed' | 'half_open' | 'open';
+  failures: number;
+  opened_at: Date | null;
+  retry_at: Date | null;
+  updated_at: Date;
+}
+
 /**
  * What the dashboard reads from Temporal: one listing of every schedule (a page per thousand),
  * whatever the number of credentials.
@@ -134,6 +143,11 @@ export function createDashboardService(deps: {
           failuresInARow: Number(r.failures_in_a_row),
         };
       });
+      const breakers = await ctx.em
+        .getConnection()
+        .execute<BreakerRow[]>(
+          `select environment, state, failures, opened_at, retry_at, updated_at from servicetitan_breakers order by environment`,
+        );
       const byStatus: Record<string, number> = {};
       for (const c of credentials) byStatus[c.status] = (byStatus[c.status] ?? 0) + 1;
       return {
@@ -147,6 +161,14 @@ export function createDashboardService(deps: {
           failing: credentials.filter((c) => c.failuresInARow > 0).length,
           neverSynced: credentials.filter((c) => c.dataFreshAt === null).length,
         },
+        breakers: breakers.map((b) => ({
+          environment: b.environment,
+          state: b.state,
+          failures: b.failures,
+          openedAt: iso(toDate(b.opened_at)),
+          retryAt: iso(toDate(b.retry_at)),
+          updatedAt: toDate(b.updated_at)!.toISOString(),
+        })),
       };
     },
   };

@@ -135,6 +135,10 @@ export const SkippedRecord = defineEntity({
 });
 export type ISkippedRecord = InferEntity<typeof SkippedRecord>;
 
+/** The channel the dispatcher listens on; see the trigger below. */
+export const OUTBOX_CHANNEL = 'stsync_outbox';
+export const outboxNotifyBody = `perform pg_notify('${OUTBOX_CHANNEL}', ''); return null;`;
+
 /** Events for what follows ingest, written in the transaction that finishes a run. */
 export const OutboxEvent = defineEntity({
   name: 'OutboxEvent',
@@ -148,6 +152,16 @@ export const OutboxEvent = defineEntity({
     dispatchedAt: p.datetime().nullable(),
   },
   indexes: [{ properties: ['dispatchedAt', 'id'] }],
+  // Wakes the notification dispatcher (LISTEN stsync_outbox) when events are written.
+  triggers: [
+    {
+      name: 'outbox_events_notify',
+      timing: 'after',
+      events: ['insert'],
+      forEach: 'statement',
+      body: outboxNotifyBody,
+    },
+  ],
 });
 export type IOutboxEvent = InferEntity<typeof OutboxEvent>;
 

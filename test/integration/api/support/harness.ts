@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { expect } from 'vitest';
 import type { AdminApiOptions } from '../../../../src/api/admin-api.js';
-import { createApp } from '../../../../src/api/app.js';
+import { type AppDeps, createApp } from '../../../../src/api/app.js';
 import { createTokenService } from '../../../../src/auth/index.js';
 import type { TrustProxy } from '../../../../src/config.js';
 import type { ApiRole } from '../../../../src/db/entities/index.js';
@@ -16,6 +16,7 @@ import {
   connectTestOrm,
   connectTestTemporal,
   startTestWorker,
+  type TestWorkerOptions,
   testInstallationId,
   testKeys,
   testLogger,
@@ -57,11 +58,12 @@ export interface ApiHarness {
 export async function startApiHarness(
   options: {
     sandbox?: SandboxOptions;
-    worker?: boolean;
-    /** The worker's chunk length (ms): 1 makes every page its own chunk, so a pause lands between pages. */
-    chunkMs?: number;
+    /** true, or the worker's options beside its ServiceTitan endpoints (the sandbox). */
+    worker?: boolean | Omit<TestWorkerOptions, 'serviceTitan'>;
     api?: Partial<AdminApiOptions>;
     trustProxy?: TrustProxy;
+    /** The app's metrics and METRICS_TOKEN. */
+    app?: Pick<AppDeps, 'metrics' | 'metricsToken'>;
   } = {},
 ): Promise<ApiHarness> {
   const logs: string[] = [];
@@ -85,8 +87,8 @@ export async function startApiHarness(
   });
   const worker = options.worker
     ? await startTestWorker(orm, {
+        ...(typeof options.worker === 'object' ? options.worker : {}),
         serviceTitan: { appKey: sandbox.appKey, url: sandbox.url },
-        ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
       })
     : undefined;
   const taskQueue = worker?.taskQueue ?? `api-test-${Date.now()}`;
@@ -101,6 +103,7 @@ export async function startApiHarness(
     orm,
     temporal: temporal.client,
     logger,
+    ...options.app,
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     api: {
       secrets: testSecrets,
@@ -109,6 +112,13 @@ export async function startApiHarness(
         environments: { integration: endpoints, production: endpoints },
         logger,
         maxAttempts: 2,
+      },
+      // A deployment whose SERVICETITAN_* settings point at the sandbox.
+      setup: {
+        appKey: 'configured',
+        environments: { integration: endpoints, production: endpoints },
+        encryption: { source: 'environment', versions: testKeys.map((k) => k.version) },
+        probeTimeoutMs: 3_000,
       },
       taskQueue,
       installationId: testInstallationId,
