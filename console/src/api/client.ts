@@ -69,3 +69,11 @@ export async function ok<T>(pending: Promise<{ data?: T; error?: unknown; respon
   if (error !== undefined || !response.ok) throw toApiError(response.status, error);
   return data as T;
 }
+
+/**
+ * A query's retry rule for pages that may be refused: a 4xx answer (a page this token may not see,
+ * an id that does not exist) will not change by asking again, so it shows at once.
+ */
+export function retryUnlessRefused(failures: number, error: Error): boolean {
+  return failures < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500);
+}

@@ -64,3 +64,52 @@ export function When({ iso, now, empty }: { iso: string | null | undefined; now:
 }
 
 export const count = new Intl.NumberFormat();
+
+/** A stream's state inside a run (the workflow's progress), in words. */
+export const streamState: Record<string, { label: string; tone: Tone }> = {
+  pending: { label: 'Waiting', tone: 'neutral' },
+  running: { label: 'Running', tone: 'info' },
+  paused: { label: 'Paused', tone: 'warn' },
+  done: { label: 'Completed', tone: 'good' },
+  skipped: { label: 'Skipped', tone: 'neutral' },
+  cancelled: { label: 'Cancelled', tone: 'neutral' },
+  failed: { label: 'Failed', tone: 'bad' },
+};
+
+/** What a sync can fetch, in words (the order a run lists them in). */
+export const syncStreams = {
+  customers: 'Customers',
+  customerContacts: 'Customer contacts',
+  invoices: 'Invoices',
+} as const;
+export type SyncStream = keyof typeof syncStreams;
+
+/** Every stream name in words, the connection test's `locations` included. */
+export const streamNames: Record<string, string> = { ...syncStreams, locations: 'Locations' };
+
+/** Whether a run may still move (pause, resume and cancel apply; progress is live). */
+export const isActive = (status: RunStatus) =>
+  status === 'pending' || status === 'running' || status === 'paused';
+
+/** "1 h 2 min", "3 min 4 s", "5 s". */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** What a run's mode means, in words. */
+export function modeLabel(mode: 'incremental' | 'full' | { from: string; to: string }): string {
+  if (mode === 'incremental') return 'Incremental';
+  if (mode === 'full') return 'Full';
+  return `Date range ${mode.from.slice(0, 10)} to ${mode.to.slice(0, 10)}`;
+}
+
+export const triggers: Record<string, string> = {
+  manual: 'Manual',
+  schedule: 'Schedule',
+  cli: 'Command line',
+  demo: 'Demo',
+};
