@@ -261,6 +261,18 @@ export const scheduleView = z
     nextRunTimes: z.array(dateTime),
   })
   .meta({ id: 'Schedule' });
+export const schedulePreviewSchema = z.strictObject({
+  config: scheduleInputSchema,
+  timeZone: timeZoneSchema,
+});
+export const schedulePreviewView = z
+  .object({
+    /** The next 5 start times before jitter: each run starts up to `jitterSeconds` later. */
+    nextRunTimes: z.array(dateTime),
+    jitterSeconds: z.int(),
+    timeZone: z.string(),
+  })
+  .meta({ id: 'SchedulePreview' });
 
 // Dashboard -----------------------------------------------------------------------------------
 export const dashboardView = z

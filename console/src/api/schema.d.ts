@@ -228,6 +228,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/schedules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Preview a schedule */
+        post: operations["postSchedulesPreview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/credentials/{id}/schedule": {
         parameters: {
             query?: never;
@@ -526,6 +543,11 @@ export interface components {
             /** @enum {string} */
             type: "progress" | "end";
             run: components["schemas"]["SyncRun"];
+        };
+        SchedulePreview: {
+            nextRunTimes: string[];
+            jitterSeconds: number;
+            timeZone: string;
         };
         Schedule: {
             credentialId: number;
@@ -2282,6 +2304,140 @@ export interface operations {
             };
             /** @description not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postSchedulesPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    config: {
+                        /** @constant */
+                        frequency: "weekly";
+                        /** @default 1 */
+                        dayOfWeek?: number;
+                        /** @default 3 */
+                        hour?: number;
+                        /** @default 0 */
+                        minute?: number;
+                        /** @default 900 */
+                        jitterSeconds?: number;
+                    } | {
+                        /** @constant */
+                        frequency: "daily";
+                        /** @default 3 */
+                        hour?: number;
+                        /** @default 0 */
+                        minute?: number;
+                        /** @default 900 */
+                        jitterSeconds?: number;
+                    } | {
+                        /** @constant */
+                        frequency: "monthly";
+                        /** @default 1 */
+                        dayOfMonth?: number;
+                        /** @default 3 */
+                        hour?: number;
+                        /** @default 0 */
+                        minute?: number;
+                        /** @default 900 */
+                        jitterSeconds?: number;
+                    } | {
+                        /** @constant */
+                        frequency: "hourly";
+                        /** @default 6 */
+                        everyHours?: number;
+                        /** @default 900 */
+                        jitterSeconds?: number;
+                    } | {
+                        /** @constant */
+                        frequency: "cron";
+                        cron: string;
+                        /** @default 900 */
+                        jitterSeconds?: number;
+                    };
+                    timeZone: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Preview a schedule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulePreview"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
