@@ -5,6 +5,7 @@ import { createAuditLog } from '../audit/index.js';
 import { createFailureLimiter, createSessionService, createTokenService } from '../auth/index.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
+import type { SandboxDirectory } from '../sandbox/directory.js';
 import type { ScheduleService } from '../schedules/index.js';
 import type { ServiceTitanClientOptions } from '../servicetitan/index.js';
 import { authenticate } from './middleware/authenticate.js';
@@ -13,6 +14,7 @@ import { type AnyRoute, mountRoutes } from './route.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { companyRoutes } from './routes/companies.routes.js';
 import { credentialRoutes } from './routes/credentials.routes.js';
+import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { scheduleRoutes } from './routes/schedules.routes.js';
 import { createSessionRoutes, createSignInLinkRoutes } from './routes/session.routes.js';
 import { syncRoutes } from './routes/syncs.routes.js';
@@ -40,6 +42,8 @@ export interface AdminApiOptions {
   authFailures?: { max: number; windowMs: number };
   /** How long a console session lasts after sign-in (SESSION_TTL_HOURS, default 12). */
   sessionTtlHours?: number;
+  /** The embedded ServiceTitan sandbox (`npm start` without an app key); GET /api/sandbox is 404 without it. */
+  sandbox?: SandboxDirectory | undefined;
   /** Default 100kb. */
   bodyLimit?: string;
   progressPollMs?: number;
@@ -82,6 +86,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
         tokens,
         audit,
       }),
+      ...sandboxRoutes(deps.sandbox),
     ],
   };
 }

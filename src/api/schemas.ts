@@ -371,3 +371,24 @@ export const sessionView = z
     expiresAt: dateTime,
   })
   .meta({ id: 'Session' });
+
+// The embedded sandbox (src/sandbox/directory.ts) ---------------------------------------------------
+export const sandboxView = z
+  .object({
+    url: z.string(),
+    /** The sandbox's stand-in for ServiceTitan's Settings > Integrations > API Application Access. */
+    approvalsUrl: z.string(),
+    tenants: z.array(
+      z.object({
+        tenantId: z.string(),
+        environment: z.enum(serviceTitanEnvironments),
+        /** The simulator's own credentials (public, derived in src/sandbox/demo-tenants.ts). */
+        clientId: z.string(),
+        clientSecret: z.string(),
+        approved: z.boolean(),
+        demonstrates: z.string(),
+        approvalUrl: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'Sandbox' });

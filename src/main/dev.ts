@@ -7,6 +7,7 @@ import { migrateUp } from '../db/migrate.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
 import { ensureRetentionScheduleAtStart } from '../retention/schedule.js';
+import { sandboxDirectory } from '../sandbox/index.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
@@ -115,6 +116,7 @@ async function main() {
           temporalUi: infra.temporalUiUrl
             ? { url: infra.temporalUiUrl, namespace: config.temporal.namespace }
             : undefined,
+          sandbox: sandbox ? sandboxDirectory(sandbox) : undefined,
         },
       }),
       config.api.port,

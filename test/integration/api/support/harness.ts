@@ -9,7 +9,12 @@ import { createTokenService } from '../../../../src/auth/index.js';
 import type { TrustProxy } from '../../../../src/config.js';
 import type { ApiRole } from '../../../../src/db/entities/index.js';
 import { redactedPaths } from '../../../../src/logger.js';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../../../src/sandbox/index.js';
+import {
+  type Sandbox,
+  type SandboxOptions,
+  sandboxDirectory,
+  startSandbox,
+} from '../../../../src/sandbox/index.js';
 import { createScheduleService } from '../../../../src/schedules/index.js';
 import { createServiceTitanClient, type ServiceTitanClient } from '../../../../src/servicetitan/index.js';
 import {
@@ -57,6 +62,8 @@ export interface ApiHarness {
 export async function startApiHarness(
   options: {
     sandbox?: SandboxOptions;
+    /** Serves GET /api/sandbox for this sandbox, as `npm start` does for its embedded one. */
+    exposeSandbox?: boolean;
     worker?: boolean;
     api?: Partial<AdminApiOptions>;
     trustProxy?: TrustProxy;
@@ -112,6 +119,7 @@ export async function startApiHarness(
       temporalUi: { url: 'http://temporal-ui.test:8233', namespace: 'default' },
       validateResponses: true,
       progressPollMs: 200,
+      ...(options.exposeSandbox ? { sandbox: sandboxDirectory(sandbox) } : {}),
       ...options.api,
     },
   });
