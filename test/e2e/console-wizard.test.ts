@@ -1,6 +1,11 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiHarness, startApiHarness } from '../integration/api/support/harness.js';
+import {
+  type ApiHarness,
+  createCompany,
+  createCredential,
+  startApiHarness,
+} from '../integration/api/support/harness.js';
 import {
   buildConsole,
   expectNothingExposed,
@@ -12,6 +17,7 @@ import {
 } from '../support/console.js';
 
 const UNAPPROVED = 1_000_002;
+const NO_ACCOUNTING = 1_000_003;
 
 let h: ApiHarness;
 let server: Awaited<ReturnType<typeof serve>>;
@@ -27,6 +33,7 @@ beforeAll(async () => {
       tenants: [
         { tenantId: 1_000_001, customers: 40, invoices: 60 },
         { tenantId: UNAPPROVED, customers: 30, invoices: 45, approved: false },
+        { tenantId: NO_ACCOUNTING, customers: 10, invoices: 10, licensed: { accounting: false } },
       ],
     },
   });
@@ -140,6 +147,67 @@ describe('console: Connect a tenant', () => {
     await expectNothingExposed(page, [secret, wrong]);
     // The wrong secret's 422 is the one failed request this test provokes.
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('when an existing company is chosen, then a tenant connected elsewhere is refused at "Tenant ID", a tenant without Accounting connects at once with that stream skipped, and a daily schedule shows its own next run times', async () => {
+    const elsewhere = await createCompany(h, 'Aspen Air');
+    expect((await createCredential(h, elsewhere, 1_000_001)).status).toBe(201);
+    await createCompany(h, 'Birch Electric');
+    const { page, errors } = await openPage(browser);
+    await signIn(page, server.baseUrl, await h.token('admin'));
+    await page.goto(`${server.baseUrl}/connect`);
+    await page.getByRole('radio', { name: 'An existing company' }).check();
+    await page
+      .getByLabel('Existing company', { exact: true })
+      .selectOption({ label: 'Birch Electric (America/Chicago)' });
+    await page.getByRole('button', { name: 'Continue' }).click();
+
+    await page.getByRole('button', { name: 'Use tenant 1000001 (Integration)' }).click();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const taken = page.getByText('Tenant 1000001 is already connected in Integration');
+    await taken.waitFor();
+    const tenantField = page.getByLabel('Tenant ID');
+    expect((await tenantField.getAttribute('aria-describedby'))?.split(' ')).toContain(
+      await taken.getAttribute('id'),
+    );
+
+    await page.getByRole('button', { name: `Use tenant ${NO_ACCOUNTING} (Integration)` }).click();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('Connected', { exact: true }).waitFor();
+    expect(await page.getByText(/Checking again in/).count()).toBe(0);
+    const streams = await page.locator('table tbody tr').allInnerTexts();
+    expect(streams).toContain('Invoices\tAccounting\tNot licensed for this tenant: skipped');
+    expect(streams).toContain('Customers\tCRM\tReadable');
+
+    await page.getByRole('button', { name: 'Continue to the schedule' }).click();
+    await page.locator('.next-runs li').nth(4).waitFor();
+    await page.getByLabel('Frequency').selectOption('daily');
+    await page.getByLabel('Time', { exact: true }).fill('06:30');
+    await expect
+      .poll(async () => (await page.locator('.next-runs li').allInnerTexts()).join('|'), { timeout: 10_000 })
+      .toMatch(/^([^|]*6:30\sAM CST\|){4}[^|]*6:30\sAM CST$/);
+    const days = (await page.locator('.next-runs li').allInnerTexts()).map((t) => t.slice(0, 3));
+    expect(new Set(days).size).toBe(5);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Schedule saved' }).waitFor();
+    const listed = await h.call('get', '/api/credentials');
+    const credential = listed.body.items.find(
+      (c: { tenantId: string }) => c.tenantId === String(NO_ACCOUNTING),
+    );
+    const schedule = await h.call('get', `/api/credentials/${credential.id}/schedule`);
+    expect(schedule.body.config).toMatchObject({ frequency: 'daily', hour: 6, minute: 30 });
+    expect(errors.filter((e) => !/status of 409/.test(e))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('when an operator opens the wizard, then it says only an admin may connect a tenant, and the dashboard has no button for it', async () => {
+    const { page } = await openPage(browser);
+    await signIn(page, server.baseUrl, await h.token('operator'));
+    expect(await page.getByRole('link', { name: 'Connect a tenant' }).count()).toBe(0);
+    await page.goto(`${server.baseUrl}/connect`);
+    await page.getByText('Only an admin can connect a tenant.').waitFor();
+    expect(await page.getByLabel('Client secret').count()).toBe(0);
     await page.context().close();
   });
 });
