@@ -150,7 +150,7 @@ describe('console: Connect a tenant', () => {
     await page.context().close();
   });
 
-  it('when an existing company is chosen, then a tenant connected elsewhere is refused at "Tenant ID", a tenant without Accounting connects at once with that stream skipped, and a daily schedule shows its own next run times', async () => {
+  it('when an existing company is chosen, then a tenant connected elsewhere is refused at "Tenant ID", ServiceTitan being down is said at "Environment", a tenant without Accounting then connects with that stream skipped, and a daily schedule shows its own next run times', async () => {
     const elsewhere = await createCompany(h, 'Aspen Air');
     expect((await createCredential(h, elsewhere, 1_000_001)).status).toBe(201);
     await createCompany(h, 'Birch Electric');
@@ -172,7 +172,16 @@ describe('console: Connect a tenant', () => {
       await taken.getAttribute('id'),
     );
 
+    // ServiceTitan down: said next to "Environment", nothing saved; once it answers, it connects.
+    h.sandbox.injectFault({ kind: 'html-503', tenantId: NO_ACCOUNTING, path: '/connect/token' });
     await page.getByRole('button', { name: `Use tenant ${NO_ACCOUNTING} (Integration)` }).click();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const down = page.getByText("ServiceTitan's Integration environment did not answer properly");
+    await down.waitFor({ timeout: 30_000 });
+    expect(
+      (await page.getByRole('group', { name: 'Environment' }).getAttribute('aria-describedby'))?.split(' '),
+    ).toContain(await down.getAttribute('id'));
+    h.sandbox.clearFaults();
     await page.getByRole('button', { name: 'Test connection' }).click();
     await page.getByText('Connected', { exact: true }).waitFor();
     expect(await page.getByText(/Checking again in/).count()).toBe(0);
@@ -197,7 +206,7 @@ describe('console: Connect a tenant', () => {
     );
     const schedule = await h.call('get', `/api/credentials/${credential.id}/schedule`);
     expect(schedule.body.config).toMatchObject({ frequency: 'daily', hour: 6, minute: 30 });
-    expect(errors.filter((e) => !/status of 409/.test(e))).toEqual([]);
+    expect(errors.filter((e) => !/status of (409|422)/.test(e))).toEqual([]);
     await page.context().close();
   });
 
