@@ -52,6 +52,12 @@ describe('console: Connect a tenant', () => {
     const { page, errors } = await openPage(browser);
     const secret = h.sandbox.tenants.find((t) => t.tenantId === UNAPPROVED)!.clientSecret;
     const wrong = 'not-the-secret-0123456789';
+    // Every request that carries the secret: only the one that saves the credential may.
+    const carrying: string[] = [];
+    page.on('request', (r) => {
+      if (r.postData()?.includes(secret) || r.url().includes(secret))
+        carrying.push(`${r.method()} ${r.url()}`);
+    });
     await signIn(page, server.baseUrl, await h.token('admin'));
 
     // From the dashboard's button to the wizard; a new company with its time zone.
@@ -145,6 +151,7 @@ describe('console: Connect a tenant', () => {
     expect(run.body.status).toBe('completed');
 
     await expectNothingExposed(page, [secret, wrong]);
+    expect(carrying).toEqual([`POST ${server.baseUrl}/api/credentials`]);
     // The wrong secret's 422 is the one failed request this test provokes.
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
     await page.context().close();
