@@ -70,6 +70,10 @@ describe('console: Connect a tenant', () => {
 
     // The sandbox box fills the form; a wrong secret first.
     await page.getByRole('heading', { name: 'Try it with the sandbox' }).waitFor();
+    // Focus follows to the new step's heading.
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe(
+      'The tenant’s ServiceTitan credentials',
+    );
     await page.getByRole('button', { name: `Use tenant ${UNAPPROVED} (Integration)` }).click();
     await expect(page.getByLabel('Tenant ID').inputValue()).resolves.toBe(String(UNAPPROVED));
     const secretField = page.getByLabel('Client secret');

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { environments } from '../components/status';
 import { useCan } from '../session';
@@ -34,6 +34,19 @@ export function ConnectTenant() {
   const [test, setTest] = useState<ConnectionTest | null>(null);
   const [sandboxTenant, setSandboxTenant] = useState<SandboxTenant | null>(null);
   const [firstRunAt, setFirstRunAt] = useState<string | null>(null);
+
+  // Keyboard and screen-reader users land on the new step's heading, not on a button that is gone.
+  const stepRef = useRef<HTMLDivElement>(null);
+  const shownStep = useRef(step);
+  useEffect(() => {
+    if (shownStep.current === step) return;
+    shownStep.current = step;
+    const heading = stepRef.current?.querySelector('h2');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }, [step]);
 
   if (!admin)
     return (
@@ -75,54 +88,56 @@ export function ConnectTenant() {
         </p>
       )}
 
-      {step === 'company' && (
-        <CompanyStep
-          initial={company}
-          onDone={(choice) => {
-            setCompany(choice);
-            setStep('credentials');
-          }}
-        />
-      )}
-      {step === 'credentials' && company && (
-        <CredentialStep
-          company={company}
-          onCompanyCreated={(created) => setCompany({ ...company, id: created.id, isNew: false })}
-          onCompanyRefused={(error) => {
-            setCompany({ ...company, error });
-            setStep('company');
-          }}
-          onBack={() => setStep('company')}
-          onCreated={(created, result, tenant) => {
-            setCredential(created);
-            setTest(result);
-            setSandboxTenant(tenant);
-            setStep('test');
-          }}
-        />
-      )}
-      {step === 'test' && credential && test && (
-        <TestStep
-          credential={credential}
-          test={test}
-          sandboxTenant={sandboxTenant}
-          onTested={setTest}
-          onContinue={() => setStep('schedule')}
-        />
-      )}
-      {step === 'schedule' && credential && company && (
-        <ScheduleStep
-          credentialId={credential.id}
-          timeZone={company.timeZone}
-          onSaved={(nextRunTimes) => {
-            setFirstRunAt(nextRunTimes[0] ?? null);
-            setStep('sync');
-          }}
-        />
-      )}
-      {step === 'sync' && credential && company && (
-        <SyncStep credentialId={credential.id} timeZone={company.timeZone} nextRunAt={firstRunAt} />
-      )}
+      <div ref={stepRef}>
+        {step === 'company' && (
+          <CompanyStep
+            initial={company}
+            onDone={(choice) => {
+              setCompany(choice);
+              setStep('credentials');
+            }}
+          />
+        )}
+        {step === 'credentials' && company && (
+          <CredentialStep
+            company={company}
+            onCompanyCreated={(created) => setCompany({ ...company, id: created.id, isNew: false })}
+            onCompanyRefused={(error) => {
+              setCompany({ ...company, error });
+              setStep('company');
+            }}
+            onBack={() => setStep('company')}
+            onCreated={(created, result, tenant) => {
+              setCredential(created);
+              setTest(result);
+              setSandboxTenant(tenant);
+              setStep('test');
+            }}
+          />
+        )}
+        {step === 'test' && credential && test && (
+          <TestStep
+            credential={credential}
+            test={test}
+            sandboxTenant={sandboxTenant}
+            onTested={setTest}
+            onContinue={() => setStep('schedule')}
+          />
+        )}
+        {step === 'schedule' && credential && company && (
+          <ScheduleStep
+            credentialId={credential.id}
+            timeZone={company.timeZone}
+            onSaved={(nextRunTimes) => {
+              setFirstRunAt(nextRunTimes[0] ?? null);
+              setStep('sync');
+            }}
+          />
+        )}
+        {step === 'sync' && credential && company && (
+          <SyncStep credentialId={credential.id} timeZone={company.timeZone} nextRunAt={firstRunAt} />
+        )}
+      </div>
 
       {credential && step !== 'sync' && (
         <p className="muted">

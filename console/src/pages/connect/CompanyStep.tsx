@@ -88,7 +88,9 @@ export function CompanyStep({
         </p>
       )}
 
-      {chosenMode === 'existing' ? (
+      {companies.isPending ? (
+        <p className="muted">Loading the companies…</p>
+      ) : chosenMode === 'existing' ? (
         <div className="field">
           <label htmlFor={`${id}-existing`}>Existing company</label>
           <select
