@@ -11,7 +11,7 @@ import { Run } from './pages/Run';
 import { Setup } from './pages/Setup';
 import { SignIn } from './pages/SignIn';
 import { Tokens } from './pages/Tokens';
-import { SessionContext, useCan } from './session';
+import { SessionContext, useCan, useSession } from './session';
 
 export function App() {
   const queryClient = useQueryClient();
@@ -71,6 +71,8 @@ export function App() {
 /** The pages this role may use (the API enforces the same; hidden links only spare a 403). */
 function Nav() {
   const admin = useCan('admin');
+  // Tokens and Setup span every company: not for an admin limited to one (the API refuses it too).
+  const unrestricted = useSession().principal.companyId === null;
   return (
     <nav aria-label="Main">
       <NavLink to="/" end>
@@ -78,9 +80,9 @@ function Nav() {
       </NavLink>
       {admin && (
         <>
-          <NavLink to="/tokens">API tokens</NavLink>
+          {unrestricted && <NavLink to="/tokens">API tokens</NavLink>}
           <NavLink to="/audit">Audit trail</NavLink>
-          <NavLink to="/setup">Setup</NavLink>
+          {unrestricted && <NavLink to="/setup">Setup</NavLink>}
         </>
       )}
     </nav>

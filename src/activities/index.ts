@@ -1,4 +1,6 @@
+import { createAlertActivities } from './alerts.activities.js';
 import type { ActivityDeps } from './deps.js';
+import { createNotificationActivities } from './notifications.activities.js';
 import { createRetentionActivities } from './retention.activities.js';
 import { createSyncRunActivities } from './sync-runs.activities.js';
 import { createSyncStreamActivities } from './sync-stream.activities.js';
@@ -11,6 +13,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncRunActivities(deps),
     ...createSyncStreamActivities(deps),
     ...createRetentionActivities(deps),
+    ...createNotificationActivities(deps),
+    ...createAlertActivities(deps),
   };
 }
 

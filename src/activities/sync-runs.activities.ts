@@ -1,8 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Context } from '@temporalio/activity';
-import { SyncRun } from '../db/entities/index.js';
+import { authFailureStatuses } from '../alerts/credential-status.js';
+import { defaultAlertPolicy } from '../alerts/policy.js';
+import { alertRunFinished } from '../alerts/run-alerts.js';
+import { linkTo, txSql } from '../alerts/sql.js';
+import { ServiceTitanCredential, SyncRun } from '../db/entities/index.js';
+import { readInstallationId } from '../db/installation.js';
 import { createSyncRun } from '../db/repositories/sync-run.repository.js';
 import { deriveMemberContacts } from '../ingest/upsert.js';
+import { DOWNSTREAM_EVENT, emitEvent } from '../notifications/events.js';
+import { pauseTemporalSchedule } from '../schedules/index.js';
 import type { SyncStreamName, SyncTenantResult } from '../workflows/definitions.js';
 import type { ActivityDeps } from './deps.js';
 import { toActivityFailure } from './failures.js';
@@ -15,9 +22,11 @@ export interface FinishSyncRunInput {
 }
 
 /** The run row's lifecycle, so progress and outcome are visible from the database too. */
-export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
+export function createSyncRunActivities({ orm, logger, alerts, metrics }: ActivityDeps) {
   const em = (): EntityManager => orm.em.fork() as EntityManager;
   const log = logger.child({ activities: 'sync-runs' });
+  const policy = alerts ?? defaultAlertPolicy;
+  let installationId: Promise<string> | undefined;
 
   /** Runs an activity body; a database error leaves it only as a value-free failure. */
   const safely = async <T>(body: () => Promise<T>): Promise<T> => {
@@ -27,6 +36,39 @@ export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
       throw toActivityFailure(error, log);
     }
   };
+
+  /** Pauses the Temporal Schedule of a run's credential when the product paused its row. */
+  async function followAutoPause(syncRunId: number): Promise<void> {
+    const rows = await safely(() =>
+      em()
+        .getConnection()
+        .execute<{ credential_id: number; pause_reason: string | null }[]>(
+          `select s.credential_id, s.pause_reason from sync_schedules s
+             join servicetitan_sync_runs r on r.credential_id = s.credential_id
+            where r.id = ? and s.paused and s.paused_by = 'auto'`,
+          [syncRunId],
+        ),
+    );
+    const row = rows[0];
+    if (!row) return;
+    installationId ??= readInstallationId(orm).catch((error: unknown) => {
+      installationId = undefined;
+      throw error;
+    });
+    const outcome = await pauseTemporalSchedule(
+      Context.current().client,
+      await installationId,
+      row.credential_id,
+      row.pause_reason ?? 'auto-paused',
+    );
+    if (outcome === 'paused')
+      log.warn({ credentialId: row.credential_id }, 'schedule auto-paused after failed runs in a row');
+    else if (outcome === 'missing')
+      log.warn(
+        { credentialId: row.credential_id },
+        'auto-paused schedule not in Temporal; reconcile applies it',
+      );
+  }
 
   return {
     /**
@@ -66,16 +108,22 @@ export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
 
     /**
      * Ends the run: derives members' email/phone from the contacts it brought, records the
-     * outcome, and leaves the `company_data.updated` outbox event for the processing that
-     * follows ingest, all in one transaction.
+     * outcome, and leaves its events in the outbox (`company_data.updated` for the processing that
+     * follows ingest, the outcome, data-quality findings, an auto-pause: src/alerts), all in one
+     * transaction. Then Temporal's schedule follows an auto-pause.
      */
     async finishSyncRun(input: FinishSyncRunInput): Promise<void> {
-      await safely(() =>
+      const outcome = await safely(() =>
         em().transactional(async (tem) => {
-          const run = await tem.findOneOrFail(SyncRun, input.syncRunId, { populate: ['credential'] });
-          if (run.finishedAt) return; // a retried finish: already done
-          const companyId = run.credential.company.id;
-          const environment = run.credential.environment;
+          const run = await tem.findOneOrFail(SyncRun, input.syncRunId, {
+            populate: ['credential', 'credential.company'],
+          });
+          // A retried finish: already done (its Temporal pause, if any, is ensured below again).
+          if (run.finishedAt) return { autoPaused: false, retried: true };
+          const credential = run.credential;
+          const company = credential.company;
+          const companyId = company.id;
+          const environment = credential.environment;
           if (run.startedAt) {
             await deriveMemberContacts(tem, { companyId, environment }, run.id, run.startedAt);
           }
@@ -84,26 +132,64 @@ export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
           run.warnings = input.warnings;
           run.finishedAt = new Date();
           await tem.flush();
-          await tem.getConnection().execute(
-            `insert into outbox_events (type, company_id, payload) values ('company_data.updated', ?, ?::jsonb)`,
-            [
+          const sql = txSql(tem);
+          await emitEvent(sql, {
+            type: DOWNSTREAM_EVENT,
+            companyId,
+            payload: {
               companyId,
-              JSON.stringify({
-                syncRunId: run.id,
-                credentialId: run.credential.id,
-                // Downstream takes one environment's rows (production alone, say) by this field.
-                environment,
-                tenantId: run.credential.tenantId,
-                status: run.status,
-                counts: run.counts,
-                finishedAt: run.finishedAt.toISOString(),
-              }),
-            ],
-            'run',
-            tem.getTransactionContext(),
+              companyName: company.name,
+              syncRunId: run.id,
+              credentialId: credential.id,
+              // Downstream takes one environment's rows (production alone, say) by this field.
+              environment,
+              tenantId: credential.tenantId,
+              ...linkTo(policy.publicUrl, `/runs/${run.id}`),
+              message: `Sync run ${run.id} of ${company.name} finished (${run.status}): process its changes.`,
+              status: run.status,
+              counts: run.counts,
+              finishedAt: run.finishedAt.toISOString(),
+            },
+          });
+          // Loaded in this transaction: the status as the run's chunks left it (an auth failure sets it).
+          const alerted = await alertRunFinished(
+            sql,
+            {
+              id: run.id,
+              credentialId: credential.id,
+              credentialStatus: credential.status,
+              companyId,
+              companyName: company.name,
+              environment,
+              tenantId: credential.tenantId,
+              trigger: run.trigger,
+              mode: run.mode,
+              status: run.status,
+              error: run.error ?? null,
+              warnings: run.warnings,
+              counts: run.counts,
+              createdAt: run.createdAt,
+              startedAt: run.startedAt ?? null,
+              finishedAt: run.finishedAt,
+            },
+            policy,
           );
+          return {
+            ...alerted,
+            retried: false,
+            labels: { trigger: run.trigger, status: run.status, environment },
+            seconds: run.startedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null,
+          };
         }),
       );
+      // Counted once committed: a finish rolled back and retried counts once.
+      if ('labels' in outcome && metrics) {
+        metrics.syncRuns.inc(outcome.labels);
+        if (outcome.seconds !== null) metrics.syncRunDuration.observe(outcome.labels, outcome.seconds);
+      }
+      // Temporal's copy of the schedule follows the row paused in the transaction above; a
+      // retried finish makes sure of it once more (an earlier attempt may have failed here).
+      if (outcome.autoPaused || outcome.retried) await followAutoPause(input.syncRunId);
     },
 
     /**
@@ -112,18 +198,47 @@ export function createSyncRunActivities({ orm, logger }: ActivityDeps) {
      */
     async createScheduledSyncRun(
       credentialId: number,
-    ): Promise<{ syncRunId: number; streams: SyncStreamName[] } | null> {
-      return safely(() => createSyncRun(em(), { credentialId, trigger: 'schedule', mode: 'incremental' }));
+    ): Promise<{ syncRunId: number; streams: SyncStreamName[]; skipReason?: string } | null> {
+      return safely(async () => {
+        const fork = em();
+        const created = await createSyncRun(fork, { credentialId, trigger: 'schedule', mode: 'incremental' });
+        // Refused by a flag: the run row says skipped and why; the workflow sees "not syncing".
+        if (!created || 'refused' in created) return null;
+        // After an authentication failure, ServiceTitan is not called again on a schedule until a
+        // connection test succeeds (the test sets the status back to connected).
+        const credential = await fork.findOneOrFail(ServiceTitanCredential, credentialId);
+        if (authFailureStatuses.includes(credential.status))
+          return {
+            ...created,
+            skipReason: `the credential is ${credential.status}: test the connection to resume scheduled syncs`,
+          };
+        return created;
+      });
     },
 
     async markSyncRunSkipped(syncRunId: number, reason: string): Promise<void> {
-      await safely(() =>
+      // A retried call finds the row skipped already: it changes nothing and counts nothing.
+      const changed = await safely(() =>
         em().nativeUpdate(
           SyncRun,
-          { id: syncRunId },
+          { id: syncRunId, status: { $ne: 'skipped' } },
           { status: 'skipped', error: reason, finishedAt: new Date() },
         ),
       );
+      if (changed && metrics) {
+        const rows = await safely(() =>
+          em()
+            .getConnection()
+            .execute<{ trigger: string; environment: string }[]>(
+              `select r.trigger, c.environment from servicetitan_sync_runs r
+               join servicetitan_credentials c on c.id = r.credential_id where r.id = ?`,
+              [syncRunId],
+            ),
+        );
+        const row = rows[0];
+        if (row)
+          metrics.syncRuns.inc({ trigger: row.trigger, status: 'skipped', environment: row.environment });
+      }
     },
   };
 }

@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import type { StreamCounts } from '../db/entities/index.js';
+import { setCredentialStatus } from '../alerts/credential-status.js';
+import { txSql } from '../alerts/sql.js';
+import type { CredentialStatus, StreamCounts } from '../db/entities/index.js';
 import { loadCredential } from '../db/repositories/credential.repository.js';
 import type { MapContext } from '../ingest/maps/types.js';
 import { type SyncStream, syncStreams } from '../ingest/streams/index.js';
@@ -82,7 +84,7 @@ const emptyCounts: StreamCounts = { pages: 0, fetched: 0, upserted: 0, skipped: 
  * crash re-reads at most one page, which the modifiedOn-guarded upsert makes harmless.
  */
 export function createSyncStreamActivities(deps: ActivityDeps) {
-  const { orm, logger, serviceTitan, secrets } = deps;
+  const { orm, logger, serviceTitan, secrets, metrics } = deps;
   const chunkMs = deps.chunkMs ?? 30_000;
 
   async function commitPage(
@@ -157,6 +159,9 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           if (result.rowCount === 0) throw new SupersededAttempt(input.positionKey);
         });
       await client.query('commit');
+      const labels = { stream: input.stream, environment: ctx.environment };
+      metrics?.recordsWritten.inc(labels, upserted);
+      metrics?.recordsSkipped.inc(labels, skipped.length);
       return { upserted, skipped: skipped.length };
     } catch (error) {
       broken = error as Error;
@@ -180,14 +185,11 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     return { counts: { ...emptyCounts, ...(row?.counts ?? {}) }, position: row?.position ?? null };
   }
 
-  async function setCredentialStatus(credentialId: number, status: string, message: string) {
-    await orm.em
-      .fork()
-      .getConnection()
-      .execute(
-        `update servicetitan_credentials set status = ?, status_message = ?, updated_at = now() where id = ?`,
-        [status, message, credentialId],
-      );
+  /** The credential's status after an auth failure, with its `credential.status_changed` event. */
+  async function markCredential(credentialId: number, status: CredentialStatus, message: string) {
+    await (orm.em.fork() as EntityManager).transactional((tem) =>
+      setCredentialStatus(txSql(tem), { credentialId, status, message, publicUrl: deps.alerts?.publicUrl }),
+    );
   }
 
   return {
@@ -239,7 +241,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             position = page.continueFrom;
             context.heartbeat({ position });
             if (!page.hasMore) return result(true);
-            if (Date.now() >= deadline) break;
+            if (Date.now() >= deadline || deps.draining?.aborted) break;
           }
         } else {
           // A backfill reads the export feed from the window's start, never page-numbered lists:
@@ -259,7 +261,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             // the window is over once a whole page lies past its end, or the feed is caught up.
             const oldest = oldestModifiedOn(page.records);
             if (!page.hasMore || (oldest !== null && oldest.getTime() >= windowEnd)) return result(true);
-            if (Date.now() >= deadline) break;
+            if (Date.now() >= deadline || deps.draining?.aborted) break;
           }
         }
         return await result(false);
@@ -270,7 +272,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
         }
         if (error instanceof InvalidCredentials || error instanceof AppNotApproved) {
           const status = error instanceof InvalidCredentials ? 'invalid_credentials' : 'awaiting_approval';
-          await setCredentialStatus(input.credentialId, status, error.message);
+          await markCredential(input.credentialId, status, error.message);
           throw ApplicationFailure.nonRetryable(error.message, error.code);
         }
         if (error instanceof ServiceTitanError) {

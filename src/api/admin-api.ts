@@ -3,26 +3,34 @@ import type { Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import { createAuditLog } from '../audit/index.js';
 import { createFailureLimiter, createSessionService, createTokenService } from '../auth/index.js';
+import { defaultEmailEvents } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
+import type { WebhookUrlPolicy } from '../notifications/url-policy.js';
 import type { SandboxDirectory } from '../sandbox/directory.js';
 import type { ScheduleService } from '../schedules/index.js';
 import type { ServiceTitanClientOptions } from '../servicetitan/index.js';
+import type { Readiness } from './health.routes.js';
 import { authenticate } from './middleware/authenticate.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { type AnyRoute, mountRoutes } from './route.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { companyRoutes } from './routes/companies.routes.js';
 import { credentialRoutes } from './routes/credentials.routes.js';
+import { flagRoutes } from './routes/flags.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { scheduleRoutes } from './routes/schedules.routes.js';
 import { createSessionRoutes, createSignInLinkRoutes } from './routes/session.routes.js';
 import { syncRoutes } from './routes/syncs.routes.js';
+import { webhookRoutes } from './routes/webhooks.routes.js';
 import { createCompanyService } from './services/companies.service.js';
 import { createCredentialService } from './services/credentials.service.js';
 import { createDashboardService } from './services/dashboard.service.js';
+import { createFlagService } from './services/flags.service.js';
 import { createScheduleRoutesService } from './services/schedules.service.js';
+import { createSetupService, type SetupOptions } from './services/setup.service.js';
 import { createSyncService } from './services/syncs.service.js';
+import { createWebhookService } from './services/webhooks.service.js';
 
 /** What the admin API needs beyond the app's own deps; absent pieces answer 503 `not_configured`. */
 export interface AdminApiOptions {
@@ -36,6 +44,8 @@ export interface AdminApiOptions {
   schedules?: ScheduleService;
   /** ADMIN_TOKEN: a bootstrap admin. */
   adminToken?: string | undefined;
+  /** The console's external URL (PUBLIC_URL), for links in the events the API writes. */
+  publicUrl?: string | undefined;
   /** Links runs to the Temporal Web UI. */
   temporalUi?: { url: string; namespace: string } | undefined;
   /** Failed authentications per address per window before 429 (default 20 per minute). */
@@ -47,8 +57,17 @@ export interface AdminApiOptions {
   /** Default 100kb. */
   bodyLimit?: string;
   progressPollMs?: number;
+  /** What the Setup page's checks (GET /api/setup) look at; absent answers 503. */
+  setup?: SetupOptions;
   /** Check every response against its schema (tests). */
   validateResponses?: boolean;
+  /** Webhooks: the SSRF rule and the `/test` timeout (default: public https only, 10 s). */
+  webhooks?: {
+    policy: WebhookUrlPolicy;
+    timeoutMs?: number;
+    defaultEmailEvents?: readonly string[];
+    undeliveredAlertMinutes?: number;
+  };
 }
 
 export function createAdminRoutes(deps: AdminApiOptions) {
@@ -57,7 +76,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
   return {
     audit,
     tokens,
-    routes: (temporal: Client): AnyRoute[] => [
+    routes: (temporal: Client, readiness?: Readiness): AnyRoute[] => [
       ...companyRoutes(createCompanyService({ schedules: deps.schedules })),
       ...credentialRoutes(
         createCredentialService({
@@ -65,6 +84,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
           serviceTitan: deps.serviceTitan,
           schedules: deps.schedules,
           temporal: temporal.workflow,
+          publicUrl: deps.publicUrl,
         }),
       ),
       ...syncRoutes(
@@ -76,7 +96,17 @@ export function createAdminRoutes(deps: AdminApiOptions) {
           ...(deps.progressPollMs ? { progressPollMs: deps.progressPollMs } : {}),
         }),
       ),
+      ...webhookRoutes(
+        createWebhookService({
+          secrets: deps.secrets,
+          policy: deps.webhooks?.policy ?? { allowPrivateNetworks: false },
+          timeoutMs: deps.webhooks?.timeoutMs ?? 10_000,
+          defaultEmailEvents: deps.webhooks?.defaultEmailEvents ?? defaultEmailEvents,
+          undeliveredAlertMinutes: deps.webhooks?.undeliveredAlertMinutes ?? 30,
+        }),
+      ),
       ...scheduleRoutes(createScheduleRoutesService({ schedules: deps.schedules })),
+      ...flagRoutes(createFlagService()),
       ...adminRoutes({
         // Next run times only where schedules are configured, as every other schedule answer.
         dashboard: createDashboardService({
@@ -85,6 +115,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
         }),
         tokens,
         audit,
+        setup: createSetupService({ setup: deps.setup, readiness }),
       }),
       ...sandboxRoutes(deps.sandbox),
     ],
@@ -96,11 +127,11 @@ export function createAdminRoutes(deps: AdminApiOptions) {
  * every route) and the router of `/signin` links, which sits outside /api.
  */
 export function createAdminApi(
-  base: { orm: MikroORM; temporal: Client; logger: Logger },
+  base: { orm: MikroORM; temporal: Client; logger: Logger; readiness?: Readiness },
   deps: AdminApiOptions,
 ) {
   const { audit, tokens, routes: build } = createAdminRoutes(deps);
-  const routes = build(base.temporal);
+  const routes = build(base.temporal, base.readiness);
   const document = buildOpenApiDocument(routes, { version: '1' });
   const limiter = createFailureLimiter(deps.authFailures ?? { max: 20, windowMs: 60_000 });
 

@@ -9,9 +9,10 @@ import { pinoHttp } from 'pino-http';
 import type { TrustProxy } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { answerScrape, type Metrics } from '../metrics/index.js';
 import { type AdminApiOptions, createAdminApi } from './admin-api.js';
 import { createErrorHandler } from './errors.js';
-import { createHealthRoutes } from './health.routes.js';
+import { createHealthRoutes, createReadinessChecks } from './health.routes.js';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -23,13 +24,29 @@ export interface AppDeps {
   trustProxy?: TrustProxy;
   /** The built web console (console/dist, `npm run build:console`) served at `/`; null serves none. */
   consoleDir?: string | null;
+  /** The process's metrics: served at GET /metrics, and request durations recorded into them. */
+  metrics?: Metrics;
+  /** METRICS_TOKEN: when set, GET /metrics wants it as a bearer token. */
+  metricsToken?: string | undefined;
 }
 
 /** Where `npm run build:console` puts the console. */
 export const defaultConsoleDir = fileURLToPath(new URL('../../console/dist', import.meta.url));
 
 /** Paths the console never answers: the API, the probes and the one-time sign-in link. */
-const notConsole = /^\/(api|healthz|readyz|signin)(\/|$)/;
+const notConsole = /^\/(api|healthz|readyz|signin|metrics)(\/|$)/;
+
+/**
+ * The route pattern a request matched, for a metric label: the admin API's routes note theirs
+ * (src/api/route.ts); others give Express's, and anything unrouted (static files, 404) is `other`,
+ * so no id or raw URL ever becomes a label.
+ */
+function routeLabel(req: express.Request, res: express.Response): string {
+  const noted = res.locals.routePattern;
+  if (typeof noted === 'string') return noted;
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'other';
+}
 
 export function createApp(deps: AppDeps) {
   const app = express();
@@ -44,6 +61,20 @@ export function createApp(deps: AppDeps) {
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.use((req, res, next) => {
+      const end = metrics.httpRequestDuration.startTimer();
+      res.once('finish', () =>
+        end({ method: req.method, route: routeLabel(req, res), status: String(res.statusCode) }),
+      );
+      next();
+    });
+    app.get('/metrics', async (req, res) => {
+      const answer = await answerScrape(metrics, deps.metricsToken, req);
+      res.status(answer.status).type(answer.contentType).send(answer.body);
+    });
+  }
   app.use(
     pinoHttp({
       logger: deps.logger.child({ component: 'api' }),
@@ -61,8 +92,9 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  const readiness = createReadinessChecks(deps);
   if (deps.api) {
-    const adminApi = createAdminApi(deps, deps.api);
+    const adminApi = createAdminApi({ ...deps, readiness }, deps.api);
     app.use('/api', adminApi.router);
     app.use(adminApi.signInRouter);
   } else {
@@ -72,19 +104,7 @@ export function createApp(deps: AppDeps) {
   }
   app.use(express.json({ limit: '100kb' }));
 
-  app.use(
-    createHealthRoutes({
-      postgres: async () => {
-        await deps.orm.em.getConnection().execute('select 1');
-      },
-      temporal: async () => {
-        // A deadline of the probe's own: without it the SDK keeps retrying a server that is down
-        // long after the probe answered, and a retry can outlive the connection it was made on.
-        const { connection } = deps.temporal;
-        await connection.withDeadline(Date.now() + 3_000, () => connection.workflowService.getSystemInfo({}));
-      },
-    }),
-  );
+  app.use(createHealthRoutes(readiness));
 
   const consoleDir = deps.consoleDir === undefined ? defaultConsoleDir : deps.consoleDir;
   if (consoleDir && existsSync(consoleDir)) {

@@ -1,9 +1,34 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 
 export type ReadinessCheck = () => Promise<void>;
 
-/** Runs a check with a deadline so a hung dependency cannot hang the probe. */
-async function probe(check: ReadinessCheck, timeoutMs: number): Promise<string | undefined> {
+/** What `/readyz` checks, and the Setup page (GET /api/setup) with it. */
+export type Readiness = {
+  postgres: ReadinessCheck;
+  temporal: ReadinessCheck;
+};
+
+export function createReadinessChecks(deps: { orm: MikroORM; temporal: Client }): Readiness {
+  return {
+    postgres: async () => {
+      await deps.orm.em.getConnection().execute('select 1');
+    },
+    temporal: async () => {
+      // A deadline of the probe's own: without it the SDK keeps retrying a server that is down
+      // long after the probe answered, and a retry can outlive the connection it was made on.
+      const { connection } = deps.temporal;
+      await connection.withDeadline(Date.now() + 3_000, () => connection.workflowService.getSystemInfo({}));
+    },
+  };
+}
+
+/**
+ * Runs a check with a deadline so a hung dependency cannot hang the probe: undefined when it
+ * answered, else the error's text.
+ */
+export async function probe(check: ReadinessCheck, timeoutMs: number): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -118,6 +118,8 @@ function outcomeOf(error: unknown): 'denied' | 'failed' {
 export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: MountDeps): void {
   for (const def of routes) {
     router[def.method](def.path, async (req: Request, res: Response) => {
+      // The pattern, not the URL, labels the request's metrics (src/api/app.ts).
+      res.locals.routePattern = `${req.baseUrl}${def.path}`;
       const ctx = res.locals.ctx as RouteContext;
       const record = async (
         outcome: 'success' | 'denied' | 'failed',

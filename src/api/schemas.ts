@@ -4,10 +4,12 @@ import {
   apiRoles,
   auditOutcomes,
   credentialStatuses,
+  deliveryStatuses,
   serviceTitanEnvironments,
   syncRunStatuses,
   syncTriggers,
 } from '../db/entities/index.js';
+import { eventTypeSchema, eventTypes } from '../notifications/events.js';
 import { scheduleInputSchema } from '../schedules/index.js';
 import { syncStreamNames } from '../workflows/definitions.js';
 
@@ -219,6 +221,8 @@ export const syncRunView = z
     counts: z.record(z.string(), streamCounts),
     totals: streamCounts,
     warnings: z.array(z.string()),
+    /** The feature flags the run was started with (null for runs from before flags). */
+    flags: z.record(z.string(), z.union([z.boolean(), z.string()])).nullable(),
     error: z.string().nullable(),
     workflowId: z.string().nullable(),
     runId: z.string().nullable(),
@@ -252,12 +256,23 @@ export const syncEventData = z
 
 // Schedules -----------------------------------------------------------------------------------
 export const scheduleBodySchema = scheduleInputSchema;
+const schedulePause = z
+  .object({
+    by: z.enum(['auto', 'manual']),
+    reason: z.string(),
+    at: dateTime.nullable(),
+  })
+  .nullable()
+  .describe(
+    'Why the schedule is paused, while it is: by an operator, or automatically after failed runs in a row.',
+  );
 export const scheduleView = z
   .object({
     credentialId: z.int(),
     config: scheduleInputSchema,
     timeZone: z.string(),
     paused: z.boolean(),
+    pause: schedulePause,
     nextRunTimes: z.array(dateTime),
   })
   .meta({ id: 'Schedule' });
@@ -296,6 +311,7 @@ export const dashboardView = z
           .nullable(),
         nextRunAt: dateTime.nullable(),
         schedulePaused: z.boolean().nullable(),
+        pause: schedulePause,
         dataFreshAt: dateTime.nullable(),
         failuresInARow: z.int(),
       }),
@@ -307,6 +323,22 @@ export const dashboardView = z
       failing: z.int(),
       neverSynced: z.int(),
     }),
+    /**
+     * The ServiceTitan circuit breakers, as the workers last reported them (one row per
+     * environment that ever tripped). `open` with `retryAt` ahead: requests paused until then.
+     */
+    breakers: z.array(
+      z
+        .object({
+          environment: z.enum(serviceTitanEnvironments),
+          state: z.enum(['closed', 'half_open', 'open']),
+          failures: z.int(),
+          openedAt: dateTime.nullable(),
+          retryAt: dateTime.nullable(),
+          updatedAt: dateTime,
+        })
+        .meta({ id: 'ServiceTitanBreaker' }),
+    ),
   })
   .meta({ id: 'Dashboard' });
 
@@ -324,6 +356,8 @@ export const tokenView = z
     companyId: z.int().nullable(),
     createdAt: dateTime,
     revokedAt: dateTime.nullable(),
+    /** When it last authenticated a request (to the minute); null if never. */
+    lastUsedAt: dateTime.nullable(),
   })
   .meta({ id: 'Token' });
 export const tokenCreatedView = tokenView.extend({ token: z.string() });
@@ -355,6 +389,33 @@ export const auditView = z
   .meta({ id: 'AuditEvent' });
 export const auditPage = pageOf(auditView);
 
+// Setup (src/api/services/setup.service.ts) -----------------------------------------------------
+export const setupView = z
+  .object({
+    checkedAt: dateTime,
+    /** Where the ServiceTitan app key comes from (never its value). */
+    appKey: z.enum(['configured', 'sandbox', 'missing']),
+    environments: z.array(
+      z.object({
+        environment: z.enum(['integration', 'production']),
+        authUrl: z.string(),
+        apiUrl: z.string(),
+      }),
+    ),
+    checks: z.array(
+      z
+        .object({
+          id: z.string(),
+          label: z.string(),
+          status: z.enum(['ok', 'warning', 'failed']),
+          detail: z.string(),
+          fix: z.string().nullable(),
+        })
+        .meta({ id: 'SetupCheck' }),
+    ),
+  })
+  .meta({ id: 'Setup' });
+
 // Console sessions (src/api/routes/session.routes.ts) ---------------------------------------------
 export const sessionCreateSchema = z.strictObject({
   token: z.string().min(1, 'an API token is required').max(512),
@@ -371,6 +432,116 @@ export const sessionView = z
     expiresAt: dateTime,
   })
   .meta({ id: 'Session' });
+
+// Feature flags (src/flags) ------------------------------------------------------------------------
+const flagValue = z.union([z.boolean(), z.string()]);
+export const flagKeyParams = z.strictObject({ key: z.string().min(1).max(64) });
+export const flagListQuery = z.strictObject({ companyId: queryInt.optional() });
+export const flagSetSchema = z.strictObject({
+  value: flagValue,
+  /** Omitted or null: the global value. */
+  companyId: z.int().positive().nullable().optional(),
+});
+export const flagsView = z
+  .object({
+    flags: z.array(
+      z.object({
+        key: z.string(),
+        type: z.enum(['boolean', 'string']),
+        values: z.array(z.string()).nullable(),
+        default: flagValue,
+        description: z.string(),
+        global: flagValue.nullable(),
+        company: flagValue.nullable(),
+        effective: flagValue,
+      }),
+    ),
+  })
+  .meta({ id: 'Flags' });
+// Notifications ---------------------------------------------------------------------------------
+const eventTypeList = z
+  .array(eventTypeSchema)
+  .min(1)
+  .max(eventTypes.length)
+  .transform((list) => [...new Set(list)]);
+export const webhookCreateSchema = z.strictObject({
+  url: z.string().trim().min(1).max(2048),
+  events: eventTypeList,
+  /** Only this company's events; omitted: every company's (a company-limited token: its own). */
+  companyId: z.int().positive().optional(),
+  description: z.string().trim().max(500).optional(),
+});
+export const webhookPatchSchema = z
+  .strictObject({
+    url: z.string().trim().min(1).max(2048).optional(),
+    events: eventTypeList.optional(),
+    description: z.string().trim().max(500).nullable().optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'url, events, description or enabled is required');
+export const webhookView = z
+  .object({
+    id: z.int(),
+    companyId: z.int().nullable(),
+    url: z.string(),
+    events: z.array(z.string()),
+    description: z.string().nullable(),
+    enabled: z.boolean(),
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  })
+  .meta({ id: 'Webhook' });
+export const webhookCreatedView = webhookView
+  .extend({
+    /** The signing secret, `whsec_<base64>`: shown in this answer only. */
+    secret: z.string(),
+  })
+  .meta({ id: 'WebhookCreated' });
+export const webhookList = z.object({ items: z.array(webhookView) });
+export const webhookDeliveryView = z
+  .object({
+    id: z.string(),
+    eventType: z.string(),
+    outboxEventId: z.string().nullable(),
+    /** The `webhook-id` header: the same on every attempt. */
+    messageId: z.string(),
+    status: z.enum(deliveryStatuses),
+    attempts: z.int(),
+    lastResponseCode: z.int().nullable(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: dateTime.nullable(),
+    createdAt: dateTime,
+    deliveredAt: dateTime.nullable(),
+  })
+  .meta({ id: 'WebhookDelivery' });
+export const webhookDeliveryQuery = z.strictObject({ ...paging });
+export const webhookDeliveryPage = pageOf(webhookDeliveryView);
+export const recipientsBodySchema = z.strictObject({
+  recipients: z
+    .array(
+      z.strictObject({
+        email: z.email().max(320),
+        /** Default: failures and alerts (not every success). */
+        events: eventTypeList.optional(),
+      }),
+    )
+    .max(50),
+});
+export const recipientsView = z
+  .object({
+    companyId: z.int(),
+    recipients: z.array(z.object({ email: z.string(), events: z.array(z.string()) })),
+  })
+  .meta({ id: 'NotificationRecipients' });
+export const notificationStatusView = z
+  .object({
+    thresholdMinutes: z.int(),
+    undispatchedEvents: z.int(),
+    oldestUndispatchedAt: dateTime.nullable(),
+    lateDeliveries: z.int(),
+    failedDeliveries: z.int(),
+  })
+  .meta({ id: 'NotificationStatus' });
 
 // The embedded sandbox (src/sandbox/directory.ts) ---------------------------------------------------
 export const sandboxView = z

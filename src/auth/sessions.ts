@@ -2,7 +2,14 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { type ApiRole, ApiToken, ConsoleSession, SignInCode } from '../db/entities/index.js';
 import { AppError } from '../errors.js';
-import { bootstrapPrincipal, hashToken, type Principal, principalOf, type TokenService } from './tokens.js';
+import {
+  bootstrapPrincipal,
+  hashToken,
+  noteTokenUse,
+  type Principal,
+  principalOf,
+  type TokenService,
+} from './tokens.js';
 
 export const SESSION_COOKIE = 'stsync_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -94,6 +101,7 @@ export function createSessionService(deps: {
       if (row.token) {
         if (row.token.revokedAt) return null;
         principal = principalOf(row.token);
+        await noteTokenUse(em, row.token, at);
       } else {
         // A bootstrap session lives only while ADMIN_TOKEN is still the token it was opened with.
         const stored = row.bootstrapTokenHash;

@@ -31,6 +31,8 @@ export interface TokenView {
   companyId: number | null;
   createdAt: string;
   revokedAt: string | null;
+  /** Null: never used since usage was recorded. */
+  lastUsedAt: string | null;
 }
 
 /** Who acts with a stored token: what Bearer authentication and console sessions both answer. */
@@ -54,7 +56,17 @@ function toView(t: IApiToken): TokenView {
     companyId: t.company?.id ?? null,
     createdAt: t.createdAt.toISOString(),
     revokedAt: t.revokedAt?.toISOString() ?? null,
+    lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
   };
+}
+
+/**
+ * Notes that a stored token authenticated a request: written at most once a minute, so a busy
+ * client does not turn every read into a write.
+ */
+export async function noteTokenUse(em: EntityManager, token: IApiToken, at = new Date()): Promise<void> {
+  if (token.lastUsedAt && at.getTime() - token.lastUsedAt.getTime() <= 60_000) return;
+  await em.nativeUpdate(ApiToken, { id: token.id }, { lastUsedAt: at });
 }
 
 /**
@@ -72,7 +84,9 @@ export function createTokenService(deps: { adminToken?: string | undefined }) {
         return bootstrapPrincipal;
       }
       const stored = await em.findOne(ApiToken, { tokenHash: hash, revokedAt: null });
-      return stored ? principalOf(stored) : null;
+      if (!stored) return null;
+      await noteTokenUse(em, stored);
+      return principalOf(stored);
     },
 
     /** Makes a token; the plaintext is returned here once and never stored. */

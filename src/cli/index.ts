@@ -8,8 +8,10 @@ import { createLogger, type Logger } from '../logger.js';
 import { resolveEncryptionKeys } from '../main/encryption-keys.js';
 import { resolveInfrastructure } from '../main/infrastructure.js';
 import { readRuntime } from '../main/runtime-file.js';
-import { createTemporalClient } from '../temporal/client.js';
+import { connectToTemporalClient, createTemporalClient } from '../temporal/client.js';
+import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
 import { installationTaskQueue } from '../workflows/definitions.js';
+import { flagsCommand, formatFlags } from './flags.command.js';
 import { rotateKeys } from './keys.command.js';
 import { parseSyncOptions, reconcileCommand, syncCommand } from './sync.command.js';
 import { createTokenCommand, listTokensCommand, revokeTokenCommand } from './tokens.command.js';
@@ -17,12 +19,22 @@ import { createTokenCommand, listTokensCommand, revokeTokenCommand } from './tok
 const usage = `Usage: stsync <command>
 
 Commands:
+  setup               prepare a deployment: apply migrations and register the search attributes in
+                      TEMPORAL_NAMESPACE (waits for Temporal up to TEMPORAL_CONNECT_TIMEOUT_SECONDS);
+                      idempotent, the one-shot step before API and workers start
   migrate [up]        apply pending database migrations
   migrate down [--all] revert the last migration (or all of them)
   tokens create --role admin|operator|viewer [--company <id>] [--name <text>]
                       make an admin API token (printed once; only its hash is stored)
   tokens list         list API tokens (never their values)
   tokens revoke <id>  revoke an API token
+  flags list [--company <id>]
+                      feature flags: what runs see now, and whether it is the default, the global
+                      value or the company's own
+  flags set <name> <value> [--company <id>]
+                      set a flag globally, or for one company (true/false, or a value it takes)
+  flags unset <name> [--company <id>]
+                      remove a value (the company then follows the global value, the global the default)
   keys rotate         re-encrypt every credential secret with the newest ENCRYPTION_KEYS key
   sync <credential-id> [--mode incremental|full] [--from <date> --to <date>] [--streams a,b] [--wait]
                       start a sync now (needs a running worker); --wait follows its progress
@@ -56,6 +68,8 @@ async function main(argv: string[]) {
   }
   if (command === 'tokens' || command === 'keys') return adminCommand(command, sub, arg, values);
   if (command === 'sync' || command === 'schedules') return temporalCommand(command, sub, values);
+  if (command === 'setup') return setupCommand();
+  if (command === 'flags') return flagsCliCommand(sub, positionals.slice(2), values.company);
   if (command !== 'migrate') throw new Error(`Unknown command "${command}".\n\n${usage}`);
   if (sub !== undefined && sub !== 'up' && sub !== 'down')
     throw new Error(`Unknown migrate step "${sub}".\n\n${usage}`);
@@ -66,6 +80,48 @@ async function main(argv: string[]) {
     process.stdout.write(
       names.length ? `${verb}: ${names.join(', ')}\n` : `nothing to ${sub ?? 'up'}: up to date\n`,
     );
+  });
+}
+
+async function flagsCliCommand(sub: string | undefined, args: string[], company: string | undefined) {
+  if (sub !== 'list' && sub !== 'set' && sub !== 'unset')
+    throw new Error(`Unknown flags command "${sub ?? ''}".\n\n${usage}`);
+  if (company !== undefined && !/^[1-9]\d{0,9}$/.test(company))
+    throw new Error('--company must be a company id.');
+  await withDatabase(async ({ logger, orm }) => {
+    await migrateUp(orm);
+    const result = await flagsCommand(
+      { orm, logger },
+      { sub, key: args[0], value: args[1], ...(company ? { companyId: Number(company) } : {}) },
+    );
+    process.stdout.write(`${formatFlags(result)}\n`);
+  });
+}
+
+/** A deployment's one-shot preparation (compose's `setup` service, `npm run deploy:local`). */
+async function setupCommand() {
+  await withDatabase(async ({ config, logger, orm }) => {
+    const applied = await migrateUp(orm);
+    process.stdout.write(
+      applied.length ? `migrations applied: ${applied.join(', ')}\n` : 'migrations: up to date\n',
+    );
+    if (!config.temporal.address)
+      throw new Error('setup needs TEMPORAL_ADDRESS (the Temporal frontend, host:port).');
+    const connection = await connectToTemporalClient(
+      config.temporal.address,
+      logger,
+      config.temporal.connectTimeoutSeconds * 1000,
+    );
+    try {
+      const added = await registerSearchAttributes(connection, config.temporal.namespace);
+      process.stdout.write(
+        added.length
+          ? `search attributes registered in ${config.temporal.namespace}: ${added.join(', ')}\n`
+          : `search attributes: already registered in ${config.temporal.namespace}\n`,
+      );
+    } finally {
+      await connection.close();
+    }
   });
 }
 

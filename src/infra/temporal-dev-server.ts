@@ -3,12 +3,13 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Logger } from '../logger.js';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import { freePort, isPortInUse } from './free-port.js';
 import { spawnInOwnGroup } from './process-group.js';
 import { findTemporalCli, installTemporalCliWithGo } from './temporal-cli.js';
 
 /** Keyword search attributes every sync run carries; registered on the dev server at start. */
-export const SEARCH_ATTRIBUTE_NAMES = ['CompanyId', 'TenantId', 'Environment', 'SyncTrigger'] as const;
+export { SEARCH_ATTRIBUTES as SEARCH_ATTRIBUTE_NAMES } from '../temporal/search-attributes.js';
 
 export interface TemporalDevServer {
   readonly address: string;
@@ -26,6 +27,8 @@ export interface TemporalDevServerOptions {
   uiPort?: number;
   cliPath?: string;
   readyTimeoutMs?: number;
+  /** Register the product's search attributes at start (default true). */
+  searchAttributes?: boolean;
   /** More `temporal server start-dev` arguments (e.g. `--dynamic-config-value` for a test). */
   extraArgs?: string[];
   logger: Logger;
@@ -64,7 +67,10 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     namespace,
     '--log-level',
     'warn',
-    ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+    // A deployment registers them with `stsync setup`; the embedded server gets them at start.
+    ...(options.searchAttributes === false
+      ? []
+      : SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`])),
     ...(options.dbFile ? ['--db-filename', path.resolve(options.dbFile)] : []),
     ...(uiPort !== undefined ? ['--ui-port', String(uiPort)] : ['--headless']),
     ...(options.extraArgs ?? []),
@@ -148,7 +154,7 @@ async function startWithSdkDownload(
       namespace: options.namespace,
       ...(options.dbFile ? { dbFilename: path.resolve(options.dbFile) } : {}),
       ...(options.uiPort !== undefined ? { ui: true, uiPort: options.uiPort } : {}),
-      searchAttributes: SEARCH_ATTRIBUTE_NAMES.map((name) => defineSearchAttributeKey(name, 'KEYWORD')),
+      searchAttributes: SEARCH_ATTRIBUTES.map((name) => defineSearchAttributeKey(name, 'KEYWORD')),
     },
   });
   return {

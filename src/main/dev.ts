@@ -1,3 +1,4 @@
+import { ensureFreshnessScheduleAtStart } from '../alerts/freshness-schedule.js';
 import { createApp } from '../api/app.js';
 import { createSignInCode } from '../auth/index.js';
 import { loadConfig } from '../config.js';
@@ -5,12 +6,15 @@ import { createSecretBox } from '../crypto/secret-box.js';
 import { readInstallationId } from '../db/installation.js';
 import { migrateUp } from '../db/migrate.js';
 import { closeOrm, createOrm } from '../db/orm.js';
+import { createRateBudgetStore } from '../db/repositories/rate-budget.repository.js';
+import { freePort } from '../infra/free-port.js';
 import { createLogger } from '../logger.js';
+import { createMetrics, registerDatabaseMetrics, startMetricsServer } from '../metrics/index.js';
 import { ensureRetentionScheduleAtStart } from '../retention/schedule.js';
 import { sandboxDirectory } from '../sandbox/index.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
-import { startWorker } from '../temporal/worker.js';
+import { installTemporalRuntime, startWorker } from '../temporal/worker.js';
 import { installationTaskQueue, syncWorkflowId } from '../workflows/definitions.js';
 import { createActivityDeps } from './activity-deps.js';
 import { ensureDemoTenant, startDemoSandbox } from './demo.js';
@@ -18,6 +22,7 @@ import { resolveEncryptionKeys } from './encryption-keys.js';
 import { resolveInfrastructure } from './infrastructure.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
 import { listen } from './listen.js';
+import { notificationActivityDeps, startDispatcher, webhookPolicy } from './notifications.js';
 import { writeRuntime } from './runtime-file.js';
 
 /**
@@ -42,6 +47,11 @@ async function main() {
   };
   onShutdownSignal(logger, shutdown);
   try {
+    // The SDK's runtime (and its Prometheus exporter) first: nothing may have made a native
+    // Temporal connection before it (the SDK download of the dev server would).
+    const temporalMetricsPort = config.metrics.temporalPort ?? (await freePort());
+    const temporalMetricsUrl = `http://127.0.0.1:${temporalMetricsPort}/metrics`;
+    installTemporalRuntime(logger, `127.0.0.1:${temporalMetricsPort}`);
     const keys = await resolveEncryptionKeys(config, logger);
     const infra = await resolveInfrastructure(config, logger);
     onStop('infrastructure', () => infra.stop());
@@ -57,8 +67,13 @@ async function main() {
             integration: { authUrl: sandbox.url, apiUrl: sandbox.url },
             production: { authUrl: sandbox.url, apiUrl: sandbox.url },
           },
+          rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
         }
-      : { appKey: config.serviceTitan.appKey!, environments: config.serviceTitan };
+      : {
+          appKey: config.serviceTitan.appKey!,
+          environments: config.serviceTitan,
+          rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
+        };
 
     const orm = await createOrm({ url: infra.databaseUrl, logger });
     onStop('orm', () => closeOrm(orm));
@@ -73,21 +88,64 @@ async function main() {
     });
     onStop('temporal client', () => temporal.close());
 
-    const activities = createActivityDeps({ orm, logger, keys, serviceTitan });
-    onStop('activities', async () => activities.close());
+    // One registry for the process: the API's /metrics and the worker's port show the same.
+    const metrics = createMetrics();
+    registerDatabaseMetrics(metrics, { orm, logger });
+    const activities = createActivityDeps({
+      orm,
+      logger,
+      keys,
+      serviceTitan: { ...serviceTitan, breaker: config.breaker },
+      metrics,
+      notifications: notificationActivityDeps(config, true),
+      alerts: config.alerts,
+    });
+    onStop('activities', async () => {
+      activities.close();
+      await activities.breakersFlushed();
+    });
+    const metricsServer = await startMetricsServer({
+      metrics,
+      port: config.metrics.port ?? 0,
+      host: '127.0.0.1',
+      token: config.metrics.token,
+      logger,
+    });
+    onStop('metrics', () => metricsServer.close());
     const worker = await startWorker({
       address: infra.temporalAddress,
       namespace: config.temporal.namespace,
       taskQueue,
       logger,
       activities,
+      shutdownGraceMs: config.temporal.shutdownGraceSeconds * 1000,
     });
-    onStop('worker', () => worker.stop());
+    onStop('worker', async () => {
+      activities.drain();
+      await worker.stop();
+    });
+    const dispatcher = startDispatcher(config, {
+      orm,
+      databaseUrl: infra.databaseUrl,
+      temporal: temporal.client,
+      taskQueue,
+      installationId,
+      logger,
+    });
+    onStop('dispatcher', () => dispatcher.stop());
     await ensureRetentionScheduleAtStart({
       temporal: temporal.client,
       taskQueue,
       installationId,
       policy: config.retention,
+      logger,
+    });
+    await ensureFreshnessScheduleAtStart({
+      temporal: temporal.client,
+      taskQueue,
+      installationId,
+      policy: { graceMinutes: config.alerts.freshnessGraceMinutes, publicUrl: config.alerts.publicUrl },
+      everyMinutes: config.alerts.freshnessCheckMinutes,
       logger,
     });
 
@@ -104,15 +162,32 @@ async function main() {
         orm,
         temporal: temporal.client,
         logger,
+        metrics,
+        metricsToken: config.metrics.token,
         trustProxy: config.api.trustProxy,
         api: {
           secrets,
-          serviceTitan: { ...serviceTitan, logger },
+          serviceTitan: { ...serviceTitan, rateBudget: createRateBudgetStore(orm), logger },
+          setup: {
+            appKey: sandbox ? 'sandbox' : 'configured',
+            environments: serviceTitan.environments,
+            encryption: {
+              source: config.encryptionKeys?.length ? 'environment' : 'local-file',
+              versions: keys.map((k) => k.version),
+            },
+          },
           taskQueue,
           installationId,
           schedules,
           adminToken: config.api.adminToken,
           sessionTtlHours: config.api.sessionTtlHours,
+          webhooks: {
+            policy: webhookPolicy(config, true),
+            timeoutMs: config.notifications.webhookTimeoutMs,
+            defaultEmailEvents: config.notifications.emailEvents,
+            undeliveredAlertMinutes: config.notifications.undeliveredAlertMinutes,
+          },
+          publicUrl: config.publicUrl,
           temporalUi: infra.temporalUiUrl
             ? { url: infra.temporalUiUrl, namespace: config.temporal.namespace }
             : undefined,
@@ -156,6 +231,7 @@ async function main() {
       `  API             ${server.url}  (readiness: ${server.url}/readyz)`,
       `  Temporal        ${infra.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${taskQueue}`,
       ...(ui ? [`  Temporal Web UI ${ui}`] : []),
+      `  Metrics         ${server.url}/metrics, worker ${metricsServer.url}, Temporal SDK ${temporalMetricsUrl}`,
       `  PostgreSQL      ${config.database.url ? 'DATABASE_URL' : `${redactPassword(infra.databaseUrl)}  (embedded, data in ${config.dataDir}/postgres)`}`,
       ...(sandbox
         ? [`  Sandbox         ${sandbox.url}  (ServiceTitan simulator; app key ${sandbox.appKey})`]

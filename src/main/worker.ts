@@ -1,7 +1,9 @@
+import { ensureFreshnessScheduleAtStart } from '../alerts/freshness-schedule.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { readInstallationId } from '../db/installation.js';
 import { closeOrm, createOrm } from '../db/orm.js';
 import { createLogger } from '../logger.js';
+import { createMetrics, startMetricsServer } from '../metrics/index.js';
 import { ensureRetentionScheduleAtStart } from '../retention/schedule.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { startWorker } from '../temporal/worker.js';
@@ -9,6 +11,7 @@ import { installationTaskQueue } from '../workflows/definitions.js';
 import { createActivityDeps } from './activity-deps.js';
 import { resolveEncryptionKeys } from './encryption-keys.js';
 import { failStartup, onShutdownSignal } from './lifecycle.js';
+import { notificationActivityDeps, startDispatcher } from './notifications.js';
 import { requireDeployment } from './require-deployment.js';
 
 /** A Temporal worker on the task queue; scale by running more of these. */
@@ -23,25 +26,64 @@ async function main() {
   const orm = await createOrm({ url: databaseUrl, logger });
   const installationId = await readInstallationId(orm);
   const taskQueue = installationTaskQueue(config.temporal.taskQueue, installationId);
+  const metrics = createMetrics();
   const activities = createActivityDeps({
     orm,
     logger,
     keys,
-    serviceTitan: { appKey, environments: config.serviceTitan },
+    metrics,
+    serviceTitan: {
+      appKey,
+      environments: config.serviceTitan,
+      rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
+      breaker: config.breaker,
+    },
+    notifications: notificationActivityDeps(config),
+    alerts: config.alerts,
   });
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : await startMetricsServer({
+          metrics,
+          port: config.metrics.port,
+          host: config.api.host,
+          token: config.metrics.token,
+          logger,
+        });
   const worker = await startWorker({
+    ...(config.metrics.temporalPort
+      ? { temporalMetricsAddress: hostPort(config.api.host, config.metrics.temporalPort) }
+      : {}),
     address: temporalAddress,
     namespace: config.temporal.namespace,
     taskQueue,
     logger,
     activities,
     connectTimeoutMs: config.temporal.connectTimeoutSeconds * 1000,
+    shutdownGraceMs: config.temporal.shutdownGraceSeconds * 1000,
+  });
+  const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
+  const dispatcher = startDispatcher(config, {
+    orm,
+    databaseUrl,
+    temporal: temporal.client,
+    taskQueue,
+    installationId,
+    logger,
   });
   const release = async () => {
+    await dispatcher.stop();
+    await temporal.close();
+    await metricsServer?.close();
     activities.close();
+    await activities.breakersFlushed();
     await closeOrm(orm);
   };
   onShutdownSignal(logger, async () => {
+    // Drain: no new tasks, and the chunks in hand end after their page commits, so their runs
+    // carry on on the other workers; whatever still runs after the grace time is cancelled.
+    activities.drain();
     await worker.stop();
     await release();
   });
@@ -52,16 +94,37 @@ async function main() {
     await release().catch(() => {});
     process.exit(1);
   });
-  logger.info({ taskQueue, installationId }, 'worker running');
+  logger.info(
+    {
+      taskQueue,
+      installationId,
+      metrics: metricsServer?.url,
+      temporalMetrics: config.metrics.temporalPort
+        ? `http://${hostPort(config.api.host, config.metrics.temporalPort)}/metrics`
+        : undefined,
+    },
+    'worker running',
+  );
   // Every worker makes the retention schedule match its policy (idempotent).
-  const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
   await ensureRetentionScheduleAtStart({
     temporal: temporal.client,
     taskQueue,
     installationId,
     policy: config.retention,
     logger,
-  }).finally(() => temporal.close());
+  });
+  await ensureFreshnessScheduleAtStart({
+    temporal: temporal.client,
+    taskQueue,
+    installationId,
+    policy: { graceMinutes: config.alerts.freshnessGraceMinutes, publicUrl: config.alerts.publicUrl },
+    everyMinutes: config.alerts.freshnessCheckMinutes,
+    logger,
+  });
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 await main().catch(failStartup);

@@ -16,6 +16,8 @@ export interface RetentionReport {
   skippedRawCleared: number;
   auditDeleted: number;
   outboxDeleted: number;
+  /** Webhook and email deliveries settled (succeeded, failed, cancelled) longer ago than outboxDays. */
+  deliveriesDeleted: number;
   runsDeleted: number;
 }
 
@@ -32,6 +34,13 @@ const statements = {
   outbox: `delete from outbox_events where id in (
       select id from outbox_events
        where dispatched_at is not null and dispatched_at < now() - make_interval(days => ?) limit ?)`,
+  // Delivery history goes with the outbox's; a pending delivery stays however old.
+  webhookDeliveries: `delete from webhook_deliveries where id in (
+      select id from webhook_deliveries
+       where status <> 'pending' and created_at < now() - make_interval(days => ?) limit ?)`,
+  emailDeliveries: `delete from email_deliveries where id in (
+      select id from email_deliveries
+       where status <> 'pending' and created_at < now() - make_interval(days => ?) limit ?)`,
   // A credential's latest run, its latest non-skipped run and its latest success stay: the
   // dashboard's last run and data freshness read them, however old.
   runs: `delete from servicetitan_sync_runs where id in (
@@ -77,6 +86,9 @@ export function createRetention(deps: { orm: MikroORM; logger: Logger; batchSize
         skippedRawCleared: await drain(statements.skippedRaw, policy.skippedRawDays, onBatch),
         auditDeleted: await drain(statements.audit, policy.auditDays, onBatch),
         outboxDeleted: await drain(statements.outbox, policy.outboxDays, onBatch),
+        deliveriesDeleted:
+          (await drain(statements.webhookDeliveries, policy.outboxDays, onBatch)) +
+          (await drain(statements.emailDeliveries, policy.outboxDays, onBatch)),
         runsDeleted: await drain(statements.runs, policy.runsDays, onBatch),
       };
       deps.logger.info({ policy, ...report }, 'retention applied');

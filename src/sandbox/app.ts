@@ -40,7 +40,15 @@ const TOKEN_SCOPE = 'tn.crm:r tn.accounting:r tn.settings:r';
 interface TenantRuntime {
   info: SandboxTenantInfo;
   data: TenantData;
+  /** Share of records the export feeds no longer serve (loseRecords), 0..1. */
+  lost: number;
+  /** Share of records served with an unreadable modifiedOn (corruptRecords), 0..1. */
+  corrupt: number;
 }
+
+/** A record's fixed place in [0, 1): which records a share of "lost" or "corrupt" picks. */
+const shareOf = (index: number, salt: number): number =>
+  (((index * 2_654_435_761 + salt) >>> 0) % 10_000) / 10_000;
 
 export interface SandboxApp extends SandboxControls {
   app: express.Express;
@@ -66,7 +74,21 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
   const faults = createFaultInjector(seed);
   const gates = createGates();
   const timers = new Set<NodeJS.Timeout>();
-  const stats: SandboxStats = { requests: 0, tokenRequests: 0, rateLimited: 0, byPath: {} };
+  const stats: SandboxStats = { requests: 0, tokenRequests: 0, rateLimited: 0, byPath: {}, byTenant: {} };
+  const arrivals = new Map<number, number[]>();
+  /** Counts an API request of a tenant and the busiest second so far (wall clock). */
+  const countArrival = (tenantId: number) => {
+    const now = Date.now();
+    const t = stats.byTenant[tenantId] ?? { requests: 0, rateLimited: 0, peakPerSecond: 0 };
+    stats.byTenant[tenantId] = t;
+    t.requests++;
+    const stamps = arrivals.get(tenantId) ?? [];
+    arrivals.set(tenantId, stamps);
+    while (stamps.length > 0 && stamps[0]! <= now - 1000) stamps.shift();
+    stamps.push(now);
+    t.peakPerSecond = Math.max(t.peakPerSecond, stamps.length);
+    return t;
+  };
 
   const tenants = new Map<number, TenantRuntime>();
   for (const t of options.tenants ?? DEMO_TENANTS) {
@@ -91,7 +113,7 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
       tickMs,
       historyMs: HISTORY_MS,
     });
-    tenants.set(t.tenantId, { info, data });
+    tenants.set(t.tenantId, { info, data, lost: 0, corrupt: 0 });
   }
   const byClientId = new Map([...tenants.values()].map((t) => [t.info.clientId, t]));
 
@@ -301,8 +323,12 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
     ) {
       return unauthorized(res, 'TenantMismatch', `The access token is not valid for tenant ${tenantParam}.`);
     }
+    const arrival = countArrival(tenantId);
     const limit = limiter.take(`${appKey}:${tenantId}`);
-    if (!limit.allowed) return send429(res, rateLimitRetryAfter, limit.retryAfterMs / 1000);
+    if (!limit.allowed) {
+      arrival.rateLimited++;
+      return send429(res, rateLimitRetryAfter, limit.retryAfterMs / 1000);
+    }
     if (!tenant.info.approved) {
       const title = `The application is not approved by tenant ${tenantId}. A tenant administrator must approve it in Settings > Integrations > API Application Access.`;
       if (tenant.info.unapprovedStatus === 401) return unauthorized(res, 'AppNotApproved', title);
@@ -340,7 +366,8 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
 
   const exportRoute = (path: string, stream: SandboxStream): void => {
     app.get(path, (req, res) => {
-      const { data } = tenantAtNow(res.locals.tenantId as number);
+      const tenant = tenantAtNow(res.locals.tenantId as number);
+      const { data } = tenant;
       const from = queryGetter(req)('from');
       const parsed = parseFrom(stream, from);
       if (!parsed.ok)
@@ -358,7 +385,13 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
       sendDataPage(
         res,
         { hasMore: page.hasMore, continueFrom: encodeContinueFrom(stream, page.next) },
-        lazyMap(page.indices, (index) => data.render(stream, index)),
+        lazyMap(
+          page.indices.filter((index) => shareOf(index, 17) >= tenant.lost),
+          (index) => {
+            const record = data.render(stream, index);
+            return shareOf(index, 91) < tenant.corrupt ? { ...record, modifiedOn: 'not a date' } : record;
+          },
+        ),
       );
     });
   };
@@ -463,6 +496,19 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
       tenantAtNow(tenantId);
       tokens.revokeTenant(tenantId);
     },
+    rotateClientSecret(tenantId, secret) {
+      const tenant = tenantAtNow(tenantId);
+      tenant.info.clientSecret =
+        secret ?? `${tenant.info.clientSecret.slice(0, 8)}-rotated-${Date.now().toString(36)}`;
+      tokens.revokeTenant(tenantId);
+      return tenant.info.clientSecret;
+    },
+    loseRecords(tenantId, share) {
+      tenantAtNow(tenantId).lost = Math.min(1, Math.max(0, share));
+    },
+    corruptRecords(tenantId, share) {
+      tenantAtNow(tenantId).corrupt = Math.min(1, Math.max(0, share));
+    },
     setApproved,
     groundTruth(tenantId, stream) {
       const { data } = tenantAtNow(tenantId);
@@ -474,7 +520,11 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
       };
     },
     countRecords: (tenantId, stream) => tenantAtNow(tenantId).data.count(stream),
-    stats: () => ({ ...stats, byPath: { ...stats.byPath } }),
+    stats: () => ({
+      ...stats,
+      byPath: { ...stats.byPath },
+      byTenant: Object.fromEntries(Object.entries(stats.byTenant).map(([k, v]) => [k, { ...v }])),
+    }),
     dispose() {
       gates.releaseAll();
       for (const timer of timers) clearTimeout(timer);

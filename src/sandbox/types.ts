@@ -106,6 +106,12 @@ export interface SandboxStats {
   rateLimited: number;
   /** Request counts keyed by the request path (without the query string). */
   byPath: Record<string, number>;
+  /**
+   * API requests per tenant id: how many arrived, how many were answered 429, and the most that
+   * arrived within any one second (a sliding window, refused ones included): what a client sent,
+   * whatever the limiter let through.
+   */
+  byTenant: Record<string, { requests: number; rateLimited: number; peakPerSecond: number }>;
 }
 
 export interface SandboxControls {
@@ -119,6 +125,21 @@ export interface SandboxControls {
   /** Parks matching requests until the returned hold is released (see gate.ts). */
   hold(spec?: HoldSpec): Hold;
   revokeTokens(tenantId: number): void;
+  /**
+   * The tenant's administrator generates a new client secret (extension): the old one is refused
+   * from now on and tokens issued with it are revoked. Returns the new secret.
+   */
+  rotateClientSecret(tenantId: number, secret?: string): string;
+  /**
+   * The export feeds stop serving `share` (0..1) of the tenant's records, a fixed pick (extension):
+   * as when records are deleted or hidden by a permission change. 0 serves them all again.
+   */
+  loseRecords(tenantId: number, share: number): void;
+  /**
+   * The export feeds serve `share` (0..1) of the records with an unreadable `modifiedOn`
+   * (extension), which a sync must skip. 0 ends it.
+   */
+  corruptRecords(tenantId: number, share: number): void;
   setApproved(tenantId: number, approved: boolean): void;
   /** Every record a complete sync must hold right now, latest version, in id order (lazy). */
   groundTruth(tenantId: number, stream: SandboxStream): Iterable<Record<string, unknown>>;

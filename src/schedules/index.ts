@@ -39,7 +39,25 @@ export interface ScheduleView {
   config: ScheduleConfig;
   timeZone: string;
   paused: boolean;
+  /** Why it is paused, while it is: an operator, or the product after failed runs in a row. */
+  pause: SchedulePause | null;
   nextRunTimes: string[];
+}
+
+export interface SchedulePause {
+  by: 'auto' | 'manual';
+  reason: string;
+  at: string | null;
+}
+
+/** The pause a row records (rows paused before reasons were kept count as an operator's). */
+export function pauseOf(row: ISyncSchedule | null | undefined): SchedulePause | null {
+  if (!row?.paused) return null;
+  return {
+    by: row.pausedBy ?? 'manual',
+    reason: row.pauseReason ?? 'Paused',
+    at: row.pausedAt ? row.pausedAt.toISOString() : null,
+  };
 }
 
 const days = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'] as const;
@@ -195,6 +213,7 @@ export function createScheduleService(deps: {
     config: ScheduleConfig,
     timeZone: string,
     paused: boolean,
+    pause: SchedulePause | null = null,
   ): Promise<ScheduleView> {
     const description = await describe(credentialId);
     return {
@@ -202,6 +221,7 @@ export function createScheduleService(deps: {
       config,
       timeZone,
       paused,
+      pause,
       nextRunTimes: paused
         ? []
         : (description?.info.nextActionTimes ?? []).slice(0, 5).map((d) => d.toISOString()),
@@ -212,7 +232,7 @@ export function createScheduleService(deps: {
     async get(credentialId: number): Promise<ScheduleView | null> {
       const { credential, row } = await load(credentialId);
       if (!row) return null;
-      return view(credentialId, toConfig(row), credential.company.timeZone, row.paused);
+      return view(credentialId, toConfig(row), credential.company.timeZone, row.paused, pauseOf(row));
     },
 
     /** Idempotent create-or-update. */
@@ -233,7 +253,7 @@ export function createScheduleService(deps: {
       if (row) em.assign(row, columnsOf(config));
       else em.create(SyncSchedule, { credential, ...columnsOf(config), paused });
       await em.flush();
-      return view(credentialId, config, credential.company.timeZone, paused);
+      return view(credentialId, config, credential.company.timeZone, paused, pauseOf(row));
     },
 
     async remove(credentialId: number): Promise<void> {
@@ -314,12 +334,46 @@ export function createScheduleService(deps: {
   async function setPaused(credentialId: number, paused: boolean): Promise<ScheduleView> {
     const { em, credential, row } = await load(credentialId);
     if (!row) throw new AppError('not_found', `Credential ${credentialId} has no schedule.`);
+    if (paused && !row.paused) {
+      row.pausedBy = 'manual';
+      row.pauseReason = 'Paused by an operator';
+      row.pausedAt = new Date();
+    } else if (!paused) {
+      // A resume starts the failure count afresh: an auto-pause needs as many new failures again.
+      if (row.paused) row.resumedAt = new Date();
+      row.pausedBy = null;
+      row.pauseReason = null;
+      row.pausedAt = null;
+    }
     row.paused = paused;
     await em.flush();
     const config = toConfig(row);
     await apply(credential, config, paused);
-    return view(credentialId, config, credential.company.timeZone, paused);
+    return view(credentialId, config, credential.company.timeZone, paused, pauseOf(row));
   }
 }
 
 export type ScheduleService = ReturnType<typeof createScheduleService>;
+
+/**
+ * Pauses a credential's Temporal Schedule whose row the product has just paused (an auto-pause,
+ * written with its reason in the run's transaction). Idempotent; a schedule Temporal does not hold
+ * (not yet reconciled) is left to `reconcile`, which applies the row's paused flag.
+ */
+export async function pauseTemporalSchedule(
+  temporal: Client,
+  installationId: string,
+  credentialId: number,
+  note: string,
+): Promise<'paused' | 'already' | 'missing'> {
+  const handle = temporal.schedule.getHandle(scheduleId(installationId, credentialId));
+  try {
+    const { state } = await handle.describe();
+    if (state.paused) return 'already';
+    await handle.pause(note);
+    return 'paused';
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return 'missing';
+    throw error;
+  }
+}

@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import { createOidcTokenFetcher } from './auth.js';
 import { defaultBackoff } from './backoff.js';
+import { type BreakerState, type CircuitBreaker, createCircuitBreaker } from './circuit-breaker.js';
 import { type ConnectionTestResult, runConnectionTest } from './connection-test.js';
 import { InvalidAppKey, ServiceTitanConfigError } from './errors.js';
 import { createHttpExecutor, type TenantContext } from './http.js';
 import { type ListPaginationOptions, type PageFetcher, paginateExport, paginateList } from './paginate.js';
-import { createRateLimiterRegistry } from './rate-limiter.js';
+import { createSharedRateLimiter, rateBudgetKey } from './rate-budget.js';
+import { createRateLimiterRegistry, type RateLimiter } from './rate-limiter.js';
 import {
   modulePath,
   type RecordOf,
@@ -55,6 +57,8 @@ export interface ServiceTitanClient {
   /** Cheap: tenants with the same credential share the token cache and the rate limiter. */
   tenant(cred: TenantCredential): TenantApi;
   stats(): ServiceTitanClientStats;
+  /** The circuit breaker of each environment (this process's view). */
+  breakerStates(): Record<ServiceTitanEnvironment, BreakerState>;
   /** Aborts every request in flight; later calls fail. */
   close(): void;
 }
@@ -83,12 +87,43 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
   const maxAttempts = opts.maxAttempts ?? 8;
   const backoff = opts.backoff ?? defaultBackoff;
   const closing = new AbortController();
+  const breakers = Object.fromEntries(
+    environments.map((environment) => [
+      environment,
+      createCircuitBreaker({
+        environment,
+        failureThreshold: opts.breaker?.failureThreshold ?? 10,
+        cooldownMs: opts.breaker?.cooldownMs ?? 60_000,
+        now,
+        onTransition: (transition) => {
+          opts.logger?.[transition.state === 'closed' ? 'info' : 'warn'](
+            { ...transition },
+            `servicetitan ${environment} circuit breaker ${transition.state}`,
+          );
+          opts.observer?.breakerTransition?.(transition);
+        },
+      }),
+    ]),
+  ) as Record<ServiceTitanEnvironment, CircuitBreaker>;
 
-  const limiters = createRateLimiterRegistry({
-    ratePerSecond: (opts.rateLimitPerSecond ?? 60) * (opts.rateLimitTarget ?? 0.95),
-    burst: opts.rateLimitBurst,
-    now,
-  });
+  const ratePerSecond = (opts.rateLimitPerSecond ?? 60) * (opts.rateLimitTarget ?? 0.95);
+  const localLimiters = createRateLimiterRegistry({ ratePerSecond, burst: opts.rateLimitBurst, now });
+  const sharedLimiters = new Map<string, RateLimiter>();
+  const limiterOf = (cred: TenantCredential): RateLimiter => {
+    const key = rateBudgetKey(opts.appKey, cred.environment, cred.tenantId);
+    const store = opts.rateBudget;
+    if (!store) return localLimiters.get(key);
+    let limiter = sharedLimiters.get(key);
+    if (!limiter) {
+      limiter = createSharedRateLimiter({
+        store,
+        key,
+        limits: { ratePerSecond, minRatePerSecond: Math.min(1, ratePerSecond), recoveryMs: 10_000 },
+      });
+      sharedLimiters.set(key, limiter);
+    }
+    return limiter;
+  };
   const tokens = createTokenCache({
     now,
     fetchToken: createOidcTokenFetcher({
@@ -112,6 +147,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
     logger: opts.logger,
     now,
     random: opts.random,
+    observer: opts.observer,
   });
 
   const withClose = (signal: AbortSignal | undefined) => {
@@ -132,8 +168,9 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
       const ctx: TenantContext = {
         cred,
         apiBase: bases[cred.environment],
-        limiter: limiters.get(`${opts.appKey}:${cred.environment}:${cred.tenantId}`),
+        limiter: limiterOf(cred),
         tokens,
+        breaker: breakers[cred.environment],
       };
       const fetcherFor =
         (stream: StreamName, kind: 'export' | 'list'): PageFetcher =>
@@ -177,6 +214,11 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
         },
       };
     },
+    breakerStates: () =>
+      Object.fromEntries(environments.map((e) => [e, breakers[e].state()])) as Record<
+        ServiceTitanEnvironment,
+        BreakerState
+      >,
     stats: () => ({ apiRequests: http.requestCount(), tokenRequests: tokens.fetchCount() }),
     close() {
       closing.abort(new DOMException('ServiceTitan client closed', 'AbortError'));

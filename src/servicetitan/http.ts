@@ -1,11 +1,12 @@
 import type { Logger } from '../logger.js';
 import { describeNetworkError } from './auth.js';
 import { type BackoffOptions, defaultBackoff, nextDelay, sleep } from './backoff.js';
+import { type CircuitBreaker, countsAgainstBreaker } from './circuit-breaker.js';
 import { RateLimited, type ServiceTitanError, ServiceTitanUnavailable } from './errors.js';
 import { classifyApiResponse, refreshMayHelp } from './problem-details.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenCache } from './token-cache.js';
-import type { TenantCredential } from './types.js';
+import type { ServiceTitanObserver, TenantCredential } from './types.js';
 
 export interface TenantContext {
   cred: TenantCredential;
@@ -13,6 +14,8 @@ export interface TenantContext {
   apiBase: string;
   limiter: RateLimiter;
   tokens: TokenCache;
+  /** The breaker of the credential's environment (shared by every tenant of it). */
+  breaker: CircuitBreaker;
 }
 
 export interface HttpExecutorOptions {
@@ -25,6 +28,12 @@ export interface HttpExecutorOptions {
   logger?: Logger;
   now?: () => number;
   random?: () => number;
+  observer?: ServiceTitanObserver;
+}
+
+/** The path as a label: the tenant id replaced by `{tenant}`, so no id reaches the metrics. */
+export function endpointOf(path: string, tenantId: string): string {
+  return path.replace(`/tenant/${encodeURIComponent(tenantId)}`, '/tenant/{tenant}');
 }
 
 export interface GetJsonOptions {
@@ -63,6 +72,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
     token: string,
     module: string,
     signal: AbortSignal | undefined,
+    report: (status: string) => void,
   ): Promise<
     | { ok: true; body: unknown }
     | { ok: false; unauthorized: true; error: ServiceTitanError }
@@ -86,8 +96,10 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
       });
       phase = 'body';
       bodyText = await response.text();
+      report(String(response.status));
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
+      report(timeout.aborted ? 'timeout' : 'network');
       if (timeout.aborted) {
         return {
           ok: false,
@@ -154,16 +166,44 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
       const maxElapsedMs = getOptions.maxElapsedMs ?? options.maxElapsedMs;
       const url = buildUrl(ctx.apiBase, path, query);
       const startedAt = now();
+      const environment = ctx.cred.environment;
+      const endpoint = endpointOf(path, ctx.cred.tenantId);
+      const observer = options.observer;
       let rejectedToken: string | undefined;
       let refreshedAfter401 = false;
 
       for (let attempt = 1; ; attempt++) {
+        // An open breaker fails the request before it costs a token or a rate-limit slot.
+        ctx.breaker.check();
         // Token first: a slot taken while waiting for a token would be spent late, in a bunch
         // with the other waiters', and the server's sliding window would see a burst.
         const token = await ctx.tokens.get(ctx.cred, { signal, reject: rejectedToken });
         await ctx.limiter.acquire(signal);
-        const outcome = await attemptOnce(url, path, token, module, signal);
-        if (outcome.ok) return outcome.body;
+        ctx.breaker.admit();
+        const sentAt = performance.now();
+        const report = (status: string) =>
+          observer?.request?.({
+            environment,
+            endpoint,
+            status,
+            seconds: (performance.now() - sentAt) / 1000,
+          });
+        let outcome: Awaited<ReturnType<typeof attemptOnce>>;
+        try {
+          outcome = await attemptOnce(url, path, token, module, signal, report);
+        } catch (err) {
+          ctx.breaker.onAbandon();
+          throw err;
+        }
+        if (outcome.ok) {
+          ctx.breaker.onSuccess();
+          return outcome.body;
+        }
+        if (countsAgainstBreaker(outcome.error)) ctx.breaker.onFailure();
+        else if (outcome.error instanceof RateLimited || outcome.error.status === undefined)
+          // A 429 or a cut-off body says nothing of the server's health: the probe slot is freed.
+          ctx.breaker.onAbandon();
+        else ctx.breaker.onSuccess();
 
         if ('unauthorized' in outcome) {
           if (!refreshedAfter401 && refreshMayHelp(outcome.error)) {
@@ -174,6 +214,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
               { tenantId: ctx.cred.tenantId, path, code: outcome.error.code },
               'servicetitan 401; refreshing token',
             );
+            observer?.retry?.({ environment, endpoint, reason: 'token_refresh' });
             continue;
           }
           throw outcome.error;
@@ -182,6 +223,8 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
         const error = outcome.error;
         if (error instanceof RateLimited) ctx.limiter.onThrottled(error.retryAfterMs);
         if (!error.retryable || getOptions.giveUpOn?.(error)) throw error;
+        // This failure opened the breaker: stop here rather than retry into it.
+        ctx.breaker.check();
         const delay = nextDelay(attempt, error.retryAfterMs, backoff, options.random);
         const elapsed = now() - startedAt;
         if (attempt >= maxAttempts || elapsed + delay > maxElapsedMs) {
@@ -202,11 +245,19 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
           },
           'servicetitan request failed; retrying',
         );
+        observer?.retry?.({
+          environment,
+          endpoint,
+          reason: error instanceof RateLimited ? 'rate_limited' : retryReason(error),
+        });
         await sleep(delay, signal);
       }
     },
   };
 }
+
+const retryReason = (error: ServiceTitanError): string =>
+  error instanceof ServiceTitanUnavailable ? error.reason : error.code;
 
 export function buildUrl(base: string, path: string, query: Record<string, string | undefined>): string {
   const params = new URLSearchParams();

@@ -1,4 +1,11 @@
 export {
+  type BreakerState,
+  type BreakerTransition,
+  type CircuitBreaker,
+  CircuitOpen,
+  createCircuitBreaker,
+} from './circuit-breaker.js';
+export {
   createServiceTitanClient,
   type ExportPagesOptions,
   type ListPagesOptions,
@@ -46,5 +53,6 @@ export type {
   ServiceTitanClientOptions,
   ServiceTitanEndpoints,
   ServiceTitanEnvironment,
+  ServiceTitanObserver,
   TenantCredential,
 } from './types.js';

@@ -1,4 +1,6 @@
 import type { Logger } from '../logger.js';
+import type { BreakerTransition } from './circuit-breaker.js';
+import type { RateBudgetStore } from './rate-budget.js';
 
 export type ServiceTitanEnvironment = 'integration' | 'production';
 
@@ -15,8 +17,14 @@ export interface ServiceTitanClientOptions {
   environments: Record<ServiceTitanEnvironment, ServiceTitanEndpoints>;
   /** Requests per second per (app key, tenant). Default 60, ServiceTitan's documented limit. */
   rateLimitPerSecond?: number;
-  /** Requests that may start back to back; default 1 (smooth spacing). */
+  /** Requests that may start back to back; default 1 (smooth spacing). In-process limiter only. */
   rateLimitBurst?: number;
+  /**
+   * Where each tenant's budget is kept when several processes call ServiceTitan (workers, the
+   * API): requests of all of them together stay within `rateLimitPerSecond`. Without it, each
+   * client limits only its own requests.
+   */
+  rateBudget?: RateBudgetStore;
   /**
    * Fraction of the limit we actually aim for, so that network jitter never pushes a sliding
    * one-second window over the limit. Default 0.95 (57 req/s of 60).
@@ -31,11 +39,34 @@ export interface ServiceTitanClientOptions {
   /** Backoff scale: first retry waits up to baseMs, doubling up to maxMs. Default 250 ms / 20 s. */
   backoff?: { baseMs: number; maxMs: number };
   logger?: Logger;
+  /**
+   * Per environment: consecutive 5xx/timeouts/network failures that open the circuit breaker
+   * (0 = never), and how long it stays open before one probe. Default 10 and 60 s.
+   */
+  breaker?: { failureThreshold: number; cooldownMs: number };
+  /** Told of every request, retry and breaker transition (the metrics; src/metrics). */
+  observer?: ServiceTitanObserver;
   /** Injectable for unit tests only. */
   fetch?: typeof fetch;
   /** Injectable clock for unit tests. */
   now?: () => number;
   random?: () => number;
+}
+
+/**
+ * What the client reports as it works. `endpoint` is the path template (the tenant id replaced by
+ * `{tenant}`, no query): never an id or a value.
+ */
+export interface ServiceTitanObserver {
+  request?(event: {
+    environment: ServiceTitanEnvironment;
+    endpoint: string;
+    /** The HTTP status, or `timeout` / `network` / `circuit_open` when there was none. */
+    status: string;
+    seconds: number;
+  }): void;
+  retry?(event: { environment: ServiceTitanEnvironment; endpoint: string; reason: string }): void;
+  breakerTransition?(transition: BreakerTransition): void;
 }
 
 export interface TenantCredential {

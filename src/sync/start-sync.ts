@@ -63,6 +63,14 @@ export async function startSync(deps: StartSyncDeps, input: StartSyncInput) {
     ...(input.streams ? { streams: input.streams } : {}),
   });
   if (!created) throw new SyncNotAllowedError(input.credentialId);
+  if ('refused' in created)
+    throw new AppError(
+      'sync_not_allowed',
+      `Credential ${input.credentialId} cannot sync: ${created.refused}.`,
+      {
+        credentialId: input.credentialId,
+      },
+    );
   const run = await deps.em.findOneOrFail(SyncRun, created.syncRunId, { populate: ['credential.company'] });
   const workflowId = syncWorkflowId(deps.installationId, input.credentialId);
   let firstExecutionRunId: string;

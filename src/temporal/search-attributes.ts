@@ -18,3 +18,8 @@ export function searchAttributesFor(
     { key: SyncTriggerKey, value: trigger },
   ]);
 }
+
+/** Every search attribute the product sets, as Temporal's operator API names their type. */
+export const SEARCH_ATTRIBUTES = [CompanyIdKey, TenantIdKey, EnvironmentKey, SyncTriggerKey].map(
+  (k) => k.name,
+);

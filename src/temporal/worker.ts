@@ -48,6 +48,14 @@ export interface WorkerDeps {
   workflowBundle?: WorkflowBundleOption;
   /** How long to wait at start for Temporal to answer (default: one try). */
   connectTimeoutMs?: number;
+  /**
+   * `host:port` where the SDK's own Prometheus exporter serves /metrics (task latency, slots,
+   * polls). The SDK runtime is made once per process, by the first worker started, and must
+   * be made before any NativeConnection: only that first worker's address counts.
+   */
+  temporalMetricsAddress?: string;
+  /** On stop, how long activities in hand may run before they are cancelled (default 20 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningWorker {
@@ -100,12 +108,36 @@ export async function connectToTemporal(
 
 let runtimeInstalled = false;
 
-/** Routes the SDK's core logs into pino at warn level and above (once per process). */
-function installRuntime(logger: Logger) {
-  if (runtimeInstalled) return;
+/**
+ * Routes the SDK's core logs into pino at warn level and above, and turns on its Prometheus
+ * exporter when asked (once per process: the SDK allows one runtime, installed before the first
+ * NativeConnection, which is why it happens here, just before the worker connects).
+ */
+export function installTemporalRuntime(logger: Logger, metricsAddress: string | undefined): void {
+  if (runtimeInstalled) {
+    if (metricsAddress)
+      logger.warn(
+        { metricsAddress },
+        'the Temporal SDK runtime was already installed in this process; its metrics address is unchanged',
+      );
+    return;
+  }
   runtimeInstalled = true;
   const child = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
+    ...(metricsAddress
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: metricsAddress,
+                countersTotalSuffix: true,
+                useSecondsForDurations: true,
+              },
+            },
+          },
+        }
+      : {}),
     // The composition root owns shutdown order (API, worker, ORM, Temporal, database).
     shutdownSignals: [],
     logger: {
@@ -123,7 +155,7 @@ function installRuntime(logger: Logger) {
 }
 
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
-  installRuntime(deps.logger);
+  installTemporalRuntime(deps.logger, deps.temporalMetricsAddress);
   const connection = await connectToTemporal(deps.address, deps.logger, deps.connectTimeoutMs);
   const worker = await Worker.create({
     connection,
@@ -131,7 +163,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities(deps.activities),
-    shutdownGraceTime: '20 seconds',
+    shutdownGraceTime: deps.shutdownGraceMs ?? 20_000,
     // A cancellation reaches an activity only in a heartbeat's answer; the SDK would hold
     // heartbeats back for up to 80 % of the heartbeat timeout (16 s), so a cancelled chunk could
     // go on fetching that long. Chunks beat every 5 s anyway: send them.

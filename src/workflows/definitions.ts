@@ -106,3 +106,41 @@ export function splitWindow(from: string, to: string, parts: number): { from: st
   }
   return windows;
 }
+
+/** A notification delivery's channel: each has its own table of deliveries. */
+export type DeliveryChannel = 'webhook' | 'email';
+
+/** How a delivery is retried; also how its row's next attempt time is worked out. */
+export interface DeliveryRetry {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  maximumAttempts: number;
+}
+
+/** 30 s doubling to an hour, 12 attempts: retried for about 5½ hours. */
+export const defaultDeliveryRetry: DeliveryRetry = {
+  initialIntervalMs: 30_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 3_600_000,
+  maximumAttempts: 12,
+};
+
+/**
+ * Ids only: the body, the address and the signing secret are loaded by the activity from the
+ * delivery row, so none of them enters Temporal history.
+ */
+export interface DeliveryInput {
+  channel: DeliveryChannel;
+  deliveryId: string;
+  retry: DeliveryRetry;
+}
+
+/** One workflow per delivery; its id makes a repeated start (after a dispatcher crash) a no-op. */
+export function deliveryWorkflowId(
+  installationId: string,
+  channel: DeliveryChannel,
+  deliveryId: string,
+): string {
+  return `${channel}-delivery-${installationId}-${deliveryId}`;
+}

@@ -38,6 +38,12 @@ export async function scheduledSyncWorkflow(input: ScheduledSyncInput): Promise<
     log.info('schedule fired for a credential that is not syncing', { credentialId: input.credentialId });
     return { status: 'skipped', reason: 'credential disabled or company sync switched off' };
   }
+  // Only new histories carry a skip reason (an activity result older runs never got), so runs in
+  // flight replay the same commands; the skip is recorded by an activity of its own.
+  if (created.skipReason) {
+    await runs.markSyncRunSkipped(created.syncRunId, created.skipReason);
+    return { status: 'skipped', reason: created.skipReason, syncRunId: created.syncRunId };
+  }
   const child: SyncTenantInput = {
     syncRunId: created.syncRunId,
     credentialId: input.credentialId,

@@ -272,6 +272,27 @@ describe('npm start (embedded everything)', () => {
         const ready = await fetch(`${first.apiUrl}/readyz`);
         expect(ready.status).toBe(200);
         expect(first.output()).toMatch(/Demo sync\s+run \d+ of credential \d+ is running/);
+        // Metrics: the API's /metrics, the embedded worker's port and the Temporal SDK's, all printed.
+        const printed = /Metrics\s+(\S+), worker (\S+), Temporal SDK (\S+)/.exec(first.output());
+        expect(printed, 'the metrics line is printed').not.toBeNull();
+        const [, apiMetrics, workerMetrics, sdkMetrics] = printed as unknown as [
+          string,
+          string,
+          string,
+          string,
+        ];
+        expect(apiMetrics).toBe(`${first.apiUrl}/metrics`);
+        const scrape = async (url: string, want: RegExp) => {
+          const text = await (await fetch(url)).text();
+          return want.test(text) ? text : undefined;
+        };
+        await waitFor('the API metrics', () => scrape(apiMetrics, /^stsync_credential_status\{/m), 30_000);
+        await waitFor(
+          'the worker metrics',
+          () => scrape(workerMetrics, /^stsync_servicetitan_breaker_state\{/m),
+          30_000,
+        );
+        await waitFor('the Temporal SDK metrics', () => scrape(sdkMetrics, /^temporal_\w+/m), 30_000);
         // The printed console link signs a browser in, once.
         const link = /Console\s+(http:\/\/127\.0\.0\.1:\d+\/signin\?code=[\w-]+)/.exec(first.output())?.[1];
         expect(link, 'a sign-in link is printed').toBeDefined();

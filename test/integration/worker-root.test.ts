@@ -109,4 +109,36 @@ describe('the worker root', () => {
       await up.close();
     }
   });
+
+  it('when METRICS_PORT and TEMPORAL_METRICS_PORT are set, then the worker serves its metrics and the Temporal SDK its own there', async () => {
+    const [metricsPort, temporalPort] = [await freePort(), await freePort()];
+    const w = await spawnWorker({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      METRICS_PORT: String(metricsPort),
+      TEMPORAL_METRICS_PORT: String(temporalPort),
+      METRICS_TOKEN: 'worker-metrics-token-0123456789',
+    });
+    started.push(w);
+    await waitForOutput(w, /worker running/, 90_000);
+    expect(w.output()).toContain(`http://127.0.0.1:${metricsPort}/metrics`);
+    const url = `http://127.0.0.1:${metricsPort}/metrics`;
+    expect((await fetch(url)).status).toBe(401);
+    const res = await fetch(url, { headers: { authorization: 'Bearer worker-metrics-token-0123456789' } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^stsync_servicetitan_breaker_state\{environment="production"\} 0$/m);
+    expect(text).toMatch(/^stsync_process_resident_memory_bytes \d+/m);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const sdk = await fetch(`http://127.0.0.1:${temporalPort}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      if (/^temporal_worker_task_slots_available\{/m.test(sdk)) break;
+      if (Date.now() > deadline) throw new Error(`no Temporal SDK metrics:\n${sdk.slice(0, 500)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  });
 });

@@ -3,10 +3,13 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { inject } from 'vitest';
+import type { ActivityDeps } from '../../src/activities/index.js';
+import type { AlertPolicy } from '../../src/alerts/policy.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createOrm } from '../../src/db/orm.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createActivityDeps } from '../../src/main/activity-deps.js';
+import type { Metrics } from '../../src/metrics/index.js';
 import { type RunningWorker, startWorker } from '../../src/temporal/worker.js';
 import { withDatabase } from './database.js';
 
@@ -17,7 +20,12 @@ export const testLogger: Logger = createLogger({
 
 /** Every table the product owns, for truncation between tests. */
 const tables = [
+  'webhook_deliveries',
+  'webhook_subscriptions',
+  'email_deliveries',
+  'notification_recipients',
   'audit_events',
+  'servicetitan_breakers',
   'api_tokens',
   'outbox_events',
   'skipped_records',
@@ -101,8 +109,19 @@ export interface TestWorkerOptions {
   serviceTitan?: { appKey: string; url: string; rateLimitPerSecond?: number; maxAttempts?: number };
   chunkMs?: number;
   taskQueue?: string;
+  /** The worker's metrics registry (default: one of its own). */
+  metrics?: Metrics;
+  /** `host:port` of the Temporal SDK's Prometheus exporter (only the process's first worker). */
+  temporalMetricsAddress?: string;
+  breaker?: { failureThreshold: number; cooldownMs: number };
   /** Another Temporal server than the run's shared dev server. */
   temporalAddress?: string;
+  /** Default: the silent test logger. */
+  logger?: Logger;
+  /** Webhook and email delivery activities (src/notifications). */
+  notifications?: ActivityDeps['notifications'];
+  /** When runs raise alerts (default: the product's defaults). */
+  alerts?: AlertPolicy;
 }
 
 /** A worker on a task queue of its own, so tests never pick up each other's tasks. */
@@ -115,7 +134,7 @@ export async function startTestWorker(
   const endpoints = { authUrl: url, apiUrl: url };
   const activities = createActivityDeps({
     orm,
-    logger: testLogger,
+    logger: options.logger ?? testLogger,
     keys: testKeys,
     serviceTitan: {
       appKey: options.serviceTitan?.appKey ?? 'test-app-key',
@@ -124,24 +143,31 @@ export async function startTestWorker(
         ? { rateLimitPerSecond: options.serviceTitan.rateLimitPerSecond }
         : {}),
       ...(options.serviceTitan?.maxAttempts ? { maxAttempts: options.serviceTitan.maxAttempts } : {}),
+      ...(options.breaker ? { breaker: options.breaker } : {}),
     },
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.alerts ? { alerts: options.alerts } : {}),
   });
   const worker = await startWorker({
     address: options.temporalAddress ?? inject('temporalAddress'),
     namespace: 'default',
     taskQueue,
-    logger: testLogger,
+    logger: options.logger ?? testLogger,
     activities,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    ...(options.temporalMetricsAddress ? { temporalMetricsAddress: options.temporalMetricsAddress } : {}),
   });
   return {
     worker: worker.worker,
     done: worker.done,
     taskQueue,
     async stop() {
+      activities.drain();
       await worker.stop();
       activities.close();
+      await activities.breakersFlushed();
     },
   };
 }

@@ -228,6 +228,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhooks */
+        get: operations["getWebhooks"];
+        put?: never;
+        /** Subscribe a webhook */
+        post: operations["postWebhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook */
+        get: operations["getWebhooksId"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook */
+        delete: operations["deleteWebhooksId"];
+        options?: never;
+        head?: never;
+        /** Change a webhook */
+        patch: operations["patchWebhooksId"];
+        trace?: never;
+    };
+    "/api/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test message to a webhook */
+        post: operations["postWebhooksIdTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a webhook deliveries */
+        get: operations["getWebhooksIdDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/companies/{id}/notification-recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a company email recipients */
+        get: operations["getCompaniesIdNotification-recipients"];
+        /** Set a company email recipients */
+        put: operations["putCompaniesIdNotification-recipients"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Undelivered notifications */
+        get: operations["getNotificationsStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/schedules/preview": {
         parameters: {
             query?: never;
@@ -298,6 +404,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List feature flags (global values, and a company’s own with companyId) */
+        get: operations["getFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flags/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a feature flag, globally or for one company */
+        put: operations["putFlagsKey"];
+        post?: never;
+        /** Remove a flag’s value (global, or a company’s own with companyId) */
+        delete: operations["deleteFlagsKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dashboard": {
         parameters: {
             query?: never;
@@ -359,6 +500,23 @@ export interface paths {
         };
         /** List audit events */
         get: operations["getAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check this deployment's configuration */
+        get: operations["getSetup"];
         put?: never;
         post?: never;
         delete?: never;
@@ -520,6 +678,9 @@ export interface components {
                 skipped: number;
             };
             warnings: string[];
+            flags: {
+                [key: string]: boolean | string;
+            } | null;
             error: string | null;
             workflowId: string | null;
             runId: string | null;
@@ -560,6 +721,60 @@ export interface components {
             /** @enum {string} */
             type: "progress" | "end";
             run: components["schemas"]["SyncRun"];
+        };
+        WebhookCreated: {
+            id: number;
+            companyId: number | null;
+            url: string;
+            events: string[];
+            description: string | null;
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            secret: string;
+        };
+        Webhook: {
+            id: number;
+            companyId: number | null;
+            url: string;
+            events: string[];
+            description: string | null;
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WebhookDelivery: {
+            id: string;
+            eventType: string;
+            outboxEventId: string | null;
+            messageId: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed" | "cancelled";
+            attempts: number;
+            lastResponseCode: number | null;
+            lastError: string | null;
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            deliveredAt: string | null;
+        };
+        NotificationRecipients: {
+            companyId: number;
+            recipients: {
+                email: string;
+                events: string[];
+            }[];
+        };
+        NotificationStatus: {
+            thresholdMinutes: number;
+            undispatchedEvents: number;
+            oldestUndispatchedAt: string | null;
+            lateDeliveries: number;
+            failedDeliveries: number;
         };
         SchedulePreview: {
             nextRunTimes: string[];
@@ -615,7 +830,27 @@ export interface components {
             };
             timeZone: string;
             paused: boolean;
+            /** @description Why the schedule is paused, while it is: by an operator, or automatically after failed runs in a row. */
+            pause: {
+                /** @enum {string} */
+                by: "auto" | "manual";
+                reason: string;
+                at: string | null;
+            } | null;
             nextRunTimes: string[];
+        };
+        Flags: {
+            flags: {
+                key: string;
+                /** @enum {string} */
+                type: "boolean" | "string";
+                values: string[] | null;
+                default: boolean | string;
+                description: string;
+                global: boolean | string | null;
+                company: boolean | string | null;
+                effective: boolean | string;
+            }[];
         };
         Dashboard: {
             credentials: {
@@ -643,6 +878,13 @@ export interface components {
                 } | null;
                 nextRunAt: string | null;
                 schedulePaused: boolean | null;
+                /** @description Why the schedule is paused, while it is: by an operator, or automatically after failed runs in a row. */
+                pause: {
+                    /** @enum {string} */
+                    by: "auto" | "manual";
+                    reason: string;
+                    at: string | null;
+                } | null;
                 dataFreshAt: string | null;
                 failuresInARow: number;
             }[];
@@ -655,6 +897,18 @@ export interface components {
                 failing: number;
                 neverSynced: number;
             };
+            breakers: components["schemas"]["ServiceTitanBreaker"][];
+        };
+        ServiceTitanBreaker: {
+            /** @enum {string} */
+            environment: "integration" | "production";
+            /** @enum {string} */
+            state: "closed" | "half_open" | "open";
+            failures: number;
+            openedAt: string | null;
+            retryAt: string | null;
+            /** Format: date-time */
+            updatedAt: string;
         };
         Token: {
             id: number;
@@ -665,6 +919,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             revokedAt: string | null;
+            lastUsedAt: string | null;
         };
         AuditEvent: {
             id: string;
@@ -688,6 +943,27 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
+        };
+        Setup: {
+            /** Format: date-time */
+            checkedAt: string;
+            /** @enum {string} */
+            appKey: "configured" | "sandbox" | "missing";
+            environments: {
+                /** @enum {string} */
+                environment: "integration" | "production";
+                authUrl: string;
+                apiUrl: string;
+            }[];
+            checks: components["schemas"]["SetupCheck"][];
+        };
+        SetupCheck: {
+            id: string;
+            label: string;
+            /** @enum {string} */
+            status: "ok" | "warning" | "failed";
+            detail: string;
+            fix: string | null;
         };
         Sandbox: {
             url: string;
@@ -749,7 +1025,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -823,7 +1099,7 @@ export interface operations {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -908,7 +1184,7 @@ export interface operations {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -986,7 +1262,7 @@ export interface operations {
                     "application/json": components["schemas"]["CompanyDeleted"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1079,7 +1355,7 @@ export interface operations {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1182,7 +1458,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1277,7 +1553,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1362,7 +1638,7 @@ export interface operations {
                     "application/json": components["schemas"]["Credential"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1438,7 +1714,7 @@ export interface operations {
                     "application/json": components["schemas"]["DisabledCredential"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1530,7 +1806,7 @@ export interface operations {
                     "application/json": components["schemas"]["Credential"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1624,7 +1900,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionTest"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1719,7 +1995,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRun"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1824,7 +2100,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1891,7 +2167,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRun"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1967,7 +2243,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRun"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2052,7 +2328,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRun"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2137,7 +2413,7 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRun"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2230,7 +2506,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2306,7 +2582,7 @@ export interface operations {
                     "text/event-stream": components["schemas"]["SyncEvent"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2335,6 +2611,823 @@ export interface operations {
             };
             /** @description not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List webhooks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Webhook"][];
+                    };
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    url: string;
+                    events: ("sync.succeeded" | "sync.completed_with_warnings" | "sync.failed" | "credential.status_changed" | "schedule.auto_paused" | "data_quality.anomaly" | "freshness.stale" | "company_data.updated")[];
+                    companyId?: number;
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Subscribe a webhook */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhooksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Get a webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWebhooksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchWebhooksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    url?: string;
+                    events?: ("sync.succeeded" | "sync.completed_with_warnings" | "sync.failed" | "credential.status_changed" | "schedule.auto_paused" | "data_quality.anomaly" | "freshness.stale" | "company_data.updated")[];
+                    description?: string | null;
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Change a webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postWebhooksIdTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Send a test message to a webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhooksIdDeliveries: {
+        parameters: {
+            query?: {
+                page?: string;
+                pageSize?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List a webhook deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookDelivery"][];
+                        page: number;
+                        pageSize: number;
+                        total: number;
+                    };
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "getCompaniesIdNotification-recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Get a company email recipients */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRecipients"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "putCompaniesIdNotification-recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    recipients: {
+                        /** Format: email */
+                        email: string;
+                        events?: ("sync.succeeded" | "sync.completed_with_warnings" | "sync.failed" | "credential.status_changed" | "schedule.auto_paused" | "data_quality.anomaly" | "freshness.stale" | "company_data.updated")[];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Set a company email recipients */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRecipients"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getNotificationsStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Undelivered notifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationStatus"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2431,7 +3524,7 @@ export interface operations {
                     "application/json": components["schemas"]["SchedulePreview"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2516,7 +3609,7 @@ export interface operations {
                     "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2640,7 +3733,7 @@ export interface operations {
                     "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2732,7 +3825,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2817,7 +3910,7 @@ export interface operations {
                     "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2902,7 +3995,262 @@ export interface operations {
                     "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFlags: {
+        parameters: {
+            query?: {
+                companyId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List feature flags (global values, and a company’s own with companyId) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flags"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putFlagsKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    value: boolean | string;
+                    companyId?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Set a feature flag, globally or for one company */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flags"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteFlagsKey: {
+        parameters: {
+            query?: {
+                companyId?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Remove a flag’s value (global, or a company’s own with companyId) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flags"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3114,11 +4462,12 @@ export interface operations {
                         /** Format: date-time */
                         createdAt: string;
                         revokedAt: string | null;
+                        lastUsedAt: string | null;
                         token: string;
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3203,7 +4552,7 @@ export interface operations {
                     "application/json": components["schemas"]["Token"];
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3302,13 +4651,69 @@ export interface operations {
                     };
                 };
             };
-            /** @description invalid_json, validation_failed, invalid_schedule, bad_request, database_invalid_value */
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Check this deployment's configuration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Setup"];
                 };
             };
             /** @description unauthorized */

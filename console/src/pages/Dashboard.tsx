@@ -8,6 +8,26 @@ import { useCan } from '../session';
 
 type DashboardView = components['schemas']['Dashboard'];
 type Row = DashboardView['credentials'][number];
+type Breaker = DashboardView['breakers'][number];
+
+const STALE_BREAKER_MS = 5 * 60_000;
+const clockTime = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+/**
+ * What a tripped ServiceTitan circuit breaker means for the syncs, in words; null when it is
+ * closed. The workers report its transitions; `retryAt` is when they let a probe through.
+ */
+function breakerMessage(b: Breaker, now: number): string | null {
+  const api = `ServiceTitan ${environments[b.environment].toLowerCase()} API failing`;
+  // A worker that stopped while its breaker was open never reports it closed: past a few
+  // minutes without news, the row says nothing about now.
+  const lastNews = Math.max(Date.parse(b.updatedAt), b.retryAt ? Date.parse(b.retryAt) : 0);
+  if (b.state === 'closed' || now - lastNews > STALE_BREAKER_MS) return null;
+  if (b.state === 'half_open') return `${api}: testing whether it has recovered; syncs resume if it answers.`;
+  if (b.retryAt && Date.parse(b.retryAt) > now)
+    return `${api}: requests paused until ${clockTime.format(new Date(b.retryAt))}, then syncs retry on their own.`;
+  return `${api}: requests were paused; the next sync attempt tests whether it has recovered.`;
+}
 
 /** How often the dashboard asks again: runs move in seconds, a schedule's next run in minutes. */
 const REFRESH_MS = 5_000;
@@ -68,6 +88,15 @@ export function Dashboard() {
           {query.data ? ' Showing the last answer.' : ''}
         </p>
       )}
+
+      {query.data?.breakers.map((b) => {
+        const message = breakerMessage(b, now);
+        return message ? (
+          <p key={b.environment} className="banner banner-bad" role="alert">
+            {message}
+          </p>
+        ) : null;
+      })}
 
       {query.data && (
         <dl className="totals" aria-label="Totals">
@@ -186,7 +215,10 @@ export function Dashboard() {
                   </td>
                   <td>
                     {r.schedulePaused ? (
-                      <span>Paused</span>
+                      // The reason, in words: an auto-pause says how many runs failed.
+                      <span className={r.pause?.by === 'auto' ? 'bad-text' : undefined}>
+                        {r.pause?.reason ?? 'Paused'}
+                      </span>
                     ) : (
                       <When iso={r.nextRunAt} now={now} empty="Not scheduled" />
                     )}

@@ -6,18 +6,21 @@ import {
   auditQuery,
   dashboardView,
   idParams,
+  setupView,
   tokenCreatedView,
   tokenCreateSchema,
   tokenList,
   tokenView,
 } from '../schemas.js';
 import type { createDashboardService } from '../services/dashboard.service.js';
+import type { SetupService } from '../services/setup.service.js';
 
-/** Dashboard, tokens and the audit trail. */
+/** Dashboard, tokens, the audit trail and the deployment's setup check. */
 export function adminRoutes(deps: {
   dashboard: ReturnType<typeof createDashboardService>;
   tokens: TokenService;
   audit: AuditLog;
+  setup: SetupService;
 }) {
   return [
     route({
@@ -83,6 +86,19 @@ export function adminRoutes(deps: {
       status: 200,
       response: auditPage,
       handler: ({ query }, ctx) => deps.audit.list(ctx.em, query, ctx.principal.companyId),
+    }),
+    route({
+      method: 'get',
+      path: '/setup',
+      tag: 'Setup',
+      summary: "Check this deployment's configuration",
+      access: 'admin',
+      status: 200,
+      response: setupView,
+      handler: async (_input, ctx) => {
+        requireUnrestricted(ctx.principal);
+        return deps.setup.check();
+      },
     }),
   ];
 }

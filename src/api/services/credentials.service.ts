@@ -1,6 +1,9 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { z } from 'zod';
+import { setCredentialStatus } from '../../alerts/credential-status.js';
+import { txSql } from '../../alerts/sql.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import {
   type IServiceTitanCredential,
@@ -28,6 +31,8 @@ export interface CredentialServiceDeps {
   schedules: ScheduleService | undefined;
   /** Cancels a disabled credential's run in progress. */
   temporal: Pick<Client['workflow'], 'getHandle'>;
+  /** For links in `credential.status_changed` events. */
+  publicUrl?: string | undefined;
 }
 
 /** The last 4 characters of a client id; shorter ids are masked whole. */
@@ -231,10 +236,17 @@ export function createCredentialService(deps: CredentialServiceDeps) {
         },
         ctx.signal,
       );
-      credential.status = result.status;
-      credential.statusMessage = result.message;
-      credential.lastTestedAt = new Date(result.testedAt);
-      await ctx.em.flush();
+      // The status and its event in one transaction, from the locked row: a sync failing at the
+      // same moment cannot announce the same change twice.
+      await ctx.em.transactional((tem) =>
+        setCredentialStatus(txSql(tem as EntityManager), {
+          credentialId: credential.id,
+          status: result.status,
+          message: result.message,
+          testedAt: new Date(result.testedAt),
+          publicUrl: deps.publicUrl,
+        }),
+      );
       ctx.audit.details = { ...ctx.audit.details, testStatus: result.status };
       return result;
     },

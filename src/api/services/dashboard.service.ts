@@ -1,3 +1,4 @@
+import { failuresInARowSql } from '../../alerts/run-alerts.js';
 import type {
   CredentialStatus,
   ServiceTitanEnvironmentName,
@@ -25,6 +26,18 @@ interface Row {
   failures_in_a_row: string | number;
   /** Null when the credential has no schedule. */
   schedule_paused: boolean | null;
+  pause_reason: string | null;
+  paused_by: 'auto' | 'manual' | null;
+  paused_at: Date | string | null;
+}
+
+interface BreakerRow {
+  environment: ServiceTitanEnvironmentName;
+  state: 'closed' | 'half_open' | 'open';
+  failures: number;
+  opened_at: Date | null;
+  retry_at: Date | null;
+  updated_at: Date;
 }
 
 /**
@@ -43,9 +56,8 @@ select c.id as credential_id, c.company_id, co.name as company_name, c.environme
   lr.id as last_run_id, lr.status as last_run_status, lr.created_at as last_run_created_at,
   lr.finished_at as last_run_finished_at, lr.counts as last_run_counts,
   ok.finished_at as fresh_at, s.paused as schedule_paused,
-  (select count(*) from servicetitan_sync_runs f
-    where f.credential_id = c.id and f.status = 'failed'
-      and f.created_at > coalesce(ok.created_at, '-infinity'::timestamptz)) as failures_in_a_row
+  s.pause_reason, s.paused_by, s.paused_at,
+  ${failuresInARowSql} as failures_in_a_row
 from servicetitan_credentials c
 join companies co on co.id = c.company_id
 left join sync_schedules s on s.credential_id = c.id
@@ -130,10 +142,23 @@ export function createDashboardService(deps: {
               : null,
           nextRunAt: next.get(r.credential_id) ?? null,
           schedulePaused: r.schedule_paused,
+          // Why it is paused (an operator, or an auto-pause after failed runs), while it is.
+          pause: r.schedule_paused
+            ? {
+                by: r.paused_by ?? 'manual',
+                reason: r.pause_reason ?? 'Paused',
+                at: iso(toDate(r.paused_at)),
+              }
+            : null,
           dataFreshAt: iso(toDate(r.fresh_at)),
           failuresInARow: Number(r.failures_in_a_row),
         };
       });
+      const breakers = await ctx.em
+        .getConnection()
+        .execute<BreakerRow[]>(
+          `select environment, state, failures, opened_at, retry_at, updated_at from servicetitan_breakers order by environment`,
+        );
       const byStatus: Record<string, number> = {};
       for (const c of credentials) byStatus[c.status] = (byStatus[c.status] ?? 0) + 1;
       return {
@@ -147,6 +172,14 @@ export function createDashboardService(deps: {
           failing: credentials.filter((c) => c.failuresInARow > 0).length,
           neverSynced: credentials.filter((c) => c.dataFreshAt === null).length,
         },
+        breakers: breakers.map((b) => ({
+          environment: b.environment,
+          state: b.state,
+          failures: b.failures,
+          openedAt: iso(toDate(b.opened_at)),
+          retryAt: iso(toDate(b.retry_at)),
+          updatedAt: toDate(b.updated_at)!.toISOString(),
+        })),
       };
     },
   };

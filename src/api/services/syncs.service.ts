@@ -61,6 +61,7 @@ export function createSyncService(deps: SyncServiceDeps) {
       counts: run.counts ?? {},
       totals,
       warnings: run.warnings ?? [],
+      flags: run.flags ?? null,
       error: run.error ?? null,
       workflowId: run.workflowId ?? null,
       runId: run.runId ?? null,

@@ -21,6 +21,8 @@ export const ApiToken = defineEntity({
     tokenHash: p.string().length(64).unique('api_tokens_token_hash_unique'),
     createdAt: p.datetime().onCreate(() => new Date()),
     revokedAt: p.datetime().nullable(),
+    /** When it last authenticated a request (Bearer or console session), to the minute. */
+    lastUsedAt: p.datetime().nullable(),
   },
 });
 export type IApiToken = InferEntity<typeof ApiToken>;

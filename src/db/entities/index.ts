@@ -2,8 +2,12 @@ export * from './api-token.entity.js';
 export * from './audit-event.entity.js';
 export * from './company.entity.js';
 export * from './console-session.entity.js';
+export * from './feature-flag.entity.js';
 export * from './ingest.entities.js';
 export * from './installation.entity.js';
+export * from './notification.entities.js';
+export * from './rate-budget.entity.js';
+export * from './servicetitan-breaker.entity.js';
 export * from './servicetitan-credential.entity.js';
 export * from './sync-run.entity.js';
 export * from './sync-stream-state.entity.js';
@@ -12,6 +16,7 @@ import { ApiToken } from './api-token.entity.js';
 import { AuditEvent } from './audit-event.entity.js';
 import { Company } from './company.entity.js';
 import { ConsoleSession, SignInCode } from './console-session.entity.js';
+import { FeatureFlag } from './feature-flag.entity.js';
 import {
   CustomerContact,
   InvoiceRecord,
@@ -21,6 +26,14 @@ import {
   SyncSchedule,
 } from './ingest.entities.js';
 import { Installation } from './installation.entity.js';
+import {
+  EmailDelivery,
+  NotificationRecipient,
+  WebhookDelivery,
+  WebhookSubscription,
+} from './notification.entities.js';
+import { RateBudget } from './rate-budget.entity.js';
+import { ServiceTitanBreaker } from './servicetitan-breaker.entity.js';
 import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
 import { SyncRun } from './sync-run.entity.js';
 import { SyncStreamState } from './sync-stream-state.entity.js';
@@ -41,4 +54,11 @@ export const entities = [
   Installation,
   ConsoleSession,
   SignInCode,
+  ServiceTitanBreaker,
+  RateBudget,
+  FeatureFlag,
+  WebhookSubscription,
+  WebhookDelivery,
+  NotificationRecipient,
+  EmailDelivery,
 ];

@@ -135,6 +135,10 @@ export const SkippedRecord = defineEntity({
 });
 export type ISkippedRecord = InferEntity<typeof SkippedRecord>;
 
+/** The channel the dispatcher listens on; see the trigger below. */
+export const OUTBOX_CHANNEL = 'stsync_outbox';
+export const outboxNotifyBody = `perform pg_notify('${OUTBOX_CHANNEL}', ''); return null;`;
+
 /** Events for what follows ingest, written in the transaction that finishes a run. */
 export const OutboxEvent = defineEntity({
   name: 'OutboxEvent',
@@ -148,6 +152,16 @@ export const OutboxEvent = defineEntity({
     dispatchedAt: p.datetime().nullable(),
   },
   indexes: [{ properties: ['dispatchedAt', 'id'] }],
+  // Wakes the notification dispatcher (LISTEN stsync_outbox) when events are written.
+  triggers: [
+    {
+      name: 'outbox_events_notify',
+      timing: 'after',
+      events: ['insert'],
+      forEach: 'statement',
+      body: outboxNotifyBody,
+    },
+  ],
 });
 export type IOutboxEvent = InferEntity<typeof OutboxEvent>;
 
@@ -155,6 +169,9 @@ export const scheduleFrequencies = ['weekly', 'daily', 'monthly', 'hourly', 'cro
 export type ScheduleFrequency = (typeof scheduleFrequencies)[number];
 
 /** A credential's sync schedule: the source of truth that Temporal Schedules are reconciled to. */
+export const schedulePausers = ['auto', 'manual'] as const;
+export type SchedulePauser = (typeof schedulePausers)[number];
+
 export const SyncSchedule = defineEntity({
   name: 'SyncSchedule',
   tableName: 'sync_schedules',
@@ -170,6 +187,13 @@ export const SyncSchedule = defineEntity({
     cron: p.string().length(128).nullable(),
     jitterSeconds: p.integer().default(900),
     paused: p.boolean().default(false),
+    /** Who paused it: an operator, or the product after failed runs in a row (auto-pause). */
+    pausedBy: p.enum(schedulePausers).nullable(),
+    /** Why, in words the dashboard shows ("Paused after 3 failed runs in a row"). */
+    pauseReason: p.text().nullable(),
+    pausedAt: p.datetime().nullable(),
+    /** Last resume: failed runs before it no longer count towards an auto-pause. */
+    resumedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()

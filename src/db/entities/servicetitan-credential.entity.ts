@@ -41,6 +41,8 @@ export const ServiceTitanCredential = defineEntity({
       .onCreate(() => new Date())
       .onUpdate(() => new Date()),
     disabledAt: p.datetime().nullable(),
+    /** When `freshness.stale` was sent for the current breach; cleared by the next successful run. */
+    freshnessAlertedAt: p.datetime().nullable(),
   },
   uniques: [
     { properties: ['company', 'environment'], name: 'servicetitan_credentials_company_environment_unique' },

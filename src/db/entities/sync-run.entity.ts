@@ -52,6 +52,8 @@ export const SyncRun = defineEntity({
       .default('[]')
       .onCreate(() => []),
     error: p.text().nullable(),
+    /** The feature flags this run was started with (src/flags), so it can be understood later. */
+    flags: p.json<Record<string, boolean | string>>().nullable(),
     workflowId: p.string().length(200).nullable(),
     runId: p.string().length(64).nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -6,6 +6,12 @@ import { Migration20261130101RowEnvironment } from './20261130-101-row-environme
 import { Migration20261130401Installation } from './20261130-401-installation.migration.js';
 import { Migration20261130501Retention } from './20261130-501-retention.migration.js';
 import { Migration20261130601ConsoleSessions } from './20261130-601-console-sessions.migration.js';
+import { Migration20261201301TokenLastUsed } from './20261201-301-token-last-used.migration.js';
+import { Migration20261201401Notifications } from './20261201-401-notifications.migration.js';
+import { Migration20261201501Alerts } from './20261201-501-alerts.migration.js';
+import { Migration20261201601ServiceTitanBreakers } from './20261201-601-servicetitan-breakers.migration.js';
+import { Migration20261201701RateBudget } from './20261201-701-rate-budget.migration.js';
+import { Migration20261201702FeatureFlags } from './20261201-702-feature-flags.migration.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered from the file system) so they run
@@ -20,4 +26,10 @@ export const migrations = [
   { name: 'Migration20261130501Retention', class: Migration20261130501Retention },
   { name: 'Migration20261130401Installation', class: Migration20261130401Installation },
   { name: 'Migration20261130601ConsoleSessions', class: Migration20261130601ConsoleSessions },
+  { name: 'Migration20261201601ServiceTitanBreakers', class: Migration20261201601ServiceTitanBreakers },
+  { name: 'Migration20261201701RateBudget', class: Migration20261201701RateBudget },
+  { name: 'Migration20261201702FeatureFlags', class: Migration20261201702FeatureFlags },
+  { name: 'Migration20261201401Notifications', class: Migration20261201401Notifications },
+  { name: 'Migration20261201301TokenLastUsed', class: Migration20261201301TokenLastUsed },
+  { name: 'Migration20261201501Alerts', class: Migration20261201501Alerts },
 ];

@@ -86,6 +86,21 @@ describe('retention and company deletion', () => {
          ('sync.completed', ?, '{"n": 3}', now() - interval '100 days', null)`,
       [companyId, companyId, companyId],
     );
+    const [hook] = await sql().execute<{ id: number }[]>(
+      `insert into webhook_subscriptions (url, events, secret_encrypted, created_at, updated_at)
+       values ('https://hooks.example.test', '["sync.failed"]', 'x', now(), now()) returning id`,
+    );
+    await sql().execute(
+      `insert into webhook_deliveries (webhook_id, event_type, message_id, body, status, created_at) values
+         (?, 'sync.failed', 'msg_old', '{}', 'succeeded', now() - interval '40 days'),
+         (?, 'sync.failed', 'msg_waiting', '{}', 'pending', now() - interval '40 days'),
+         (?, 'sync.failed', 'msg_recent', '{}', 'failed', now() - interval '5 days')`,
+      [hook!.id, hook!.id, hook!.id],
+    );
+    await sql().execute(
+      `insert into email_deliveries (recipient, event_type, subject, text, status, created_at) values
+         ('a@b.test', 'sync.failed', 's', 't', 'failed', now() - interval '40 days')`,
+    );
     return runs;
   }
 
@@ -96,11 +111,32 @@ describe('retention and company deletion', () => {
     const retention = createRetention({ orm: h.orm, logger: testLogger, batchSize: 2 });
 
     const off = await retention.prune({ skippedRawDays: 0, auditDays: 0, outboxDays: 0, runsDays: 0 });
-    expect(off).toEqual({ skippedRawCleared: 0, auditDeleted: 0, outboxDeleted: 0, runsDeleted: 0 });
+    expect(off).toEqual({
+      skippedRawCleared: 0,
+      auditDeleted: 0,
+      outboxDeleted: 0,
+      deliveriesDeleted: 0,
+      runsDeleted: 0,
+    });
 
     const report = await retention.prune(policy);
     // The old run's skipped record is cleared first, then goes with its run.
-    expect(report).toEqual({ skippedRawCleared: 2, auditDeleted: 1, outboxDeleted: 1, runsDeleted: 3 });
+    expect(report).toEqual({
+      skippedRawCleared: 2,
+      auditDeleted: 1,
+      outboxDeleted: 1,
+      deliveriesDeleted: 2,
+      runsDeleted: 3,
+    });
+    // Settled old deliveries go; one still pending stays however old.
+    expect(
+      (
+        await sql().execute<{ message_id: string }[]>(
+          'select message_id from webhook_deliveries order by message_id',
+        )
+      ).map((r) => r.message_id),
+    ).toEqual(['msg_recent', 'msg_waiting']);
+    expect(await h.count('email_deliveries')).toBe(0);
     expect(await ids('select id from servicetitan_sync_runs')).toEqual(
       [runs.a3, runs.a4, runs.a5, runs.b2, runs.b3].sort((x, y) => x - y),
     );
@@ -122,6 +158,7 @@ describe('retention and company deletion', () => {
       skippedRawCleared: 0,
       auditDeleted: 0,
       outboxDeleted: 0,
+      deliveriesDeleted: 0,
       runsDeleted: 0,
     });
     const dashboard = await h.call('get', '/api/dashboard');

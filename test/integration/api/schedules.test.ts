@@ -39,7 +39,11 @@ describe('schedules and dashboard API', () => {
     expect(put.body.nextRunTimes.length).toBeGreaterThan(0);
 
     const paused = await h.call('post', `/api/credentials/${id}/schedule/pause`);
-    expect(paused.body).toMatchObject({ paused: true, nextRunTimes: [] });
+    expect(paused.body).toMatchObject({
+      paused: true,
+      pause: { by: 'manual', reason: 'Paused by an operator' },
+      nextRunTimes: [],
+    });
     const unpaused = await h.call('post', `/api/credentials/${id}/schedule/unpause`);
     expect(unpaused.body.paused).toBe(false);
 

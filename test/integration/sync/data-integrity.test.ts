@@ -142,7 +142,7 @@ describe('data integrity', () => {
         .fork()
         .getConnection()
         .execute<{ payload: { environment: string; credentialId: number } }[]>(
-          `select payload from outbox_events where company_id = ? order by id`,
+          `select payload from outbox_events where company_id = ? and type = 'company_data.updated' order by id`,
           [companyId],
         );
       expect(events.map((e) => e.payload.environment)).toEqual([...order]);

@@ -103,7 +103,7 @@ describe('syncTenantWorkflow against the sandbox', () => {
       .fork()
       .getConnection()
       .execute<{ type: string; payload: { syncRunId: number } }[]>(
-        `select type, payload from outbox_events order by id`,
+        `select type, payload from outbox_events where type = 'company_data.updated' order by id`,
       );
     expect(outbox.map((o) => [o.type, o.payload.syncRunId])).toEqual([
       ['company_data.updated', full.run.id],

@@ -3,8 +3,9 @@ import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import request from 'supertest';
 import { expect } from 'vitest';
+import type { AlertPolicy } from '../../../../src/alerts/policy.js';
 import type { AdminApiOptions } from '../../../../src/api/admin-api.js';
-import { createApp } from '../../../../src/api/app.js';
+import { type AppDeps, createApp } from '../../../../src/api/app.js';
 import { createTokenService } from '../../../../src/auth/index.js';
 import type { TrustProxy } from '../../../../src/config.js';
 import type { ApiRole } from '../../../../src/db/entities/index.js';
@@ -21,6 +22,7 @@ import {
   connectTestOrm,
   connectTestTemporal,
   startTestWorker,
+  type TestWorkerOptions,
   testInstallationId,
   testKeys,
   testLogger,
@@ -64,9 +66,14 @@ export async function startApiHarness(
     sandbox?: SandboxOptions;
     /** Serves GET /api/sandbox for this sandbox, as `npm start` does for its embedded one. */
     exposeSandbox?: boolean;
-    worker?: boolean;
+    /** true, or the worker's options beside its ServiceTitan endpoints (the sandbox). */
+    worker?: boolean | Omit<TestWorkerOptions, 'serviceTitan'>;
+    /** The worker's alert policy (default: the product's defaults). */
+    alerts?: AlertPolicy;
     api?: Partial<AdminApiOptions>;
     trustProxy?: TrustProxy;
+    /** The app's metrics and METRICS_TOKEN. */
+    app?: Pick<AppDeps, 'metrics' | 'metricsToken'>;
   } = {},
 ): Promise<ApiHarness> {
   const logs: string[] = [];
@@ -89,7 +96,11 @@ export async function startApiHarness(
     maxAttempts: 2,
   });
   const worker = options.worker
-    ? await startTestWorker(orm, { serviceTitan: { appKey: sandbox.appKey, url: sandbox.url } })
+    ? await startTestWorker(orm, {
+        ...(typeof options.worker === 'object' ? options.worker : {}),
+        serviceTitan: { appKey: sandbox.appKey, url: sandbox.url },
+        ...(options.alerts ? { alerts: options.alerts } : {}),
+      })
     : undefined;
   const taskQueue = worker?.taskQueue ?? `api-test-${Date.now()}`;
   const schedules = createScheduleService({
@@ -103,6 +114,7 @@ export async function startApiHarness(
     orm,
     temporal: temporal.client,
     logger,
+    ...options.app,
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     api: {
       secrets: testSecrets,
@@ -111,6 +123,13 @@ export async function startApiHarness(
         environments: { integration: endpoints, production: endpoints },
         logger,
         maxAttempts: 2,
+      },
+      // A deployment whose SERVICETITAN_* settings point at the sandbox.
+      setup: {
+        appKey: 'configured',
+        environments: { integration: endpoints, production: endpoints },
+        encryption: { source: 'environment', versions: testKeys.map((k) => k.version) },
+        probeTimeoutMs: 3_000,
       },
       taskQueue,
       installationId: testInstallationId,

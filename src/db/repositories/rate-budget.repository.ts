@@ -1,0 +1,79 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { RateBudgetLimits, RateBudgetStore } from '../../servicetitan/rate-budget.js';
+
+// The rate in force: the full rate, or since a 429 the throttled rate climbing back linearly to
+// the full rate over the recovery time. On the database's clock, so the clocks of the machines
+// sharing the budget never matter. `p` holds the statement's parameters.
+const currentRate = `case
+  when b.throttled_at is null or clock_timestamp() - b.throttled_at >= make_interval(secs => p.recovery_ms / 1000.0)
+    then p.max_rate
+  else b.throttled_rate + (p.max_rate - b.throttled_rate)
+    * extract(epoch from clock_timestamp() - b.throttled_at) * 1000.0 / p.recovery_ms
+end`;
+const params = `p as (select ?::text as budget_key, ?::float8 as max_rate, ?::float8 as min_rate,
+  ?::float8 as recovery_ms, ?::float8 as retry_after_ms)`;
+
+/** The slot: no earlier than now, and the next one a 1/rate later. One row lock, one statement. */
+const reserveSql = `with ${params}, cur as (
+  select b.budget_key, greatest(b.next_at, clock_timestamp()) as slot,
+         greatest(${currentRate}, p.min_rate) as rate
+    from servicetitan_rate_budgets b join p using (budget_key) for update of b
+)
+update servicetitan_rate_budgets b
+   set next_at = cur.slot + make_interval(secs => 1.0 / cur.rate)
+  from cur where b.budget_key = cur.budget_key
+returning greatest(0, extract(epoch from cur.slot - clock_timestamp()) * 1000)::float8 as wait_ms,
+          cur.rate::float8 as rate`;
+
+/** Halves the rate at most once a second, and holds every process for the Retry-After. */
+const throttleSql = `with ${params}
+update servicetitan_rate_budgets b set
+  throttled_rate = case when b.throttled_at is null or clock_timestamp() - b.throttled_at >= interval '1 second'
+    then greatest(p.min_rate, ${currentRate} / 2) else b.throttled_rate end,
+  throttled_at = case when b.throttled_at is null or clock_timestamp() - b.throttled_at >= interval '1 second'
+    then clock_timestamp() else b.throttled_at end,
+  next_at = greatest(b.next_at, clock_timestamp() + make_interval(secs => p.retry_after_ms / 1000.0))
+from p where b.budget_key = p.budget_key`;
+
+const values = (key: string, limits: RateBudgetLimits, retryAfterMs = 0) => [
+  key,
+  limits.ratePerSecond,
+  limits.minRatePerSecond,
+  limits.recoveryMs,
+  retryAfterMs,
+];
+
+/** Tenants' ServiceTitan request budgets in PostgreSQL, shared by every process of the installation. */
+export function createRateBudgetStore(orm: MikroORM): RateBudgetStore {
+  const execute = async <T>(sql: string, params: unknown[]): Promise<T> =>
+    (await orm.em.getConnection().execute(sql, params, 'all')) as T;
+  const known = new Set<string>();
+
+  async function ensure(key: string): Promise<void> {
+    if (known.has(key)) return;
+    await execute(
+      `insert into servicetitan_rate_budgets (budget_key, next_at) values (?, clock_timestamp())
+       on conflict (budget_key) do nothing`,
+      [key],
+    );
+    known.add(key);
+  }
+
+  return {
+    async reserve(key: string, limits: RateBudgetLimits) {
+      await ensure(key);
+      const rows = await execute<{ wait_ms: number; rate: number }[]>(reserveSql, values(key, limits));
+      const row = rows[0];
+      if (!row) {
+        // The row went away (a truncated table): make it again and reserve once more.
+        known.delete(key);
+        return this.reserve(key, limits);
+      }
+      return { waitMs: Number(row.wait_ms), rate: Number(row.rate) };
+    },
+    async throttled(key: string, retryAfterMs: number, limits: RateBudgetLimits) {
+      await ensure(key);
+      await execute(throttleSql, values(key, limits, retryAfterMs));
+    },
+  };
+}
