@@ -7,6 +7,7 @@ import { defaultEmailEvents } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
 import type { WebhookUrlPolicy } from '../notifications/url-policy.js';
+import type { SandboxDirectory } from '../sandbox/directory.js';
 import type { ScheduleService } from '../schedules/index.js';
 import type { ServiceTitanClientOptions } from '../servicetitan/index.js';
 import type { Readiness } from './health.routes.js';
@@ -17,6 +18,7 @@ import { adminRoutes } from './routes/admin.routes.js';
 import { companyRoutes } from './routes/companies.routes.js';
 import { credentialRoutes } from './routes/credentials.routes.js';
 import { flagRoutes } from './routes/flags.routes.js';
+import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { scheduleRoutes } from './routes/schedules.routes.js';
 import { createSessionRoutes, createSignInLinkRoutes } from './routes/session.routes.js';
 import { syncRoutes } from './routes/syncs.routes.js';
@@ -50,6 +52,8 @@ export interface AdminApiOptions {
   authFailures?: { max: number; windowMs: number };
   /** How long a console session lasts after sign-in (SESSION_TTL_HOURS, default 12). */
   sessionTtlHours?: number;
+  /** The embedded ServiceTitan sandbox (`npm start` without an app key); GET /api/sandbox is 404 without it. */
+  sandbox?: SandboxDirectory | undefined;
   /** Default 100kb. */
   bodyLimit?: string;
   progressPollMs?: number;
@@ -113,6 +117,7 @@ export function createAdminRoutes(deps: AdminApiOptions) {
         audit,
         setup: createSetupService({ setup: deps.setup, readiness }),
       }),
+      ...sandboxRoutes(deps.sandbox),
     ],
   };
 }

@@ -276,6 +276,18 @@ export const scheduleView = z
     nextRunTimes: z.array(dateTime),
   })
   .meta({ id: 'Schedule' });
+export const schedulePreviewSchema = z.strictObject({
+  config: scheduleInputSchema,
+  timeZone: timeZoneSchema,
+});
+export const schedulePreviewView = z
+  .object({
+    /** The next 5 start times before jitter: each run starts up to `jitterSeconds` later. */
+    nextRunTimes: z.array(dateTime),
+    jitterSeconds: z.int(),
+    timeZone: z.string(),
+  })
+  .meta({ id: 'SchedulePreview' });
 
 // Dashboard -----------------------------------------------------------------------------------
 export const dashboardView = z
@@ -530,3 +542,24 @@ export const notificationStatusView = z
     failedDeliveries: z.int(),
   })
   .meta({ id: 'NotificationStatus' });
+
+// The embedded sandbox (src/sandbox/directory.ts) ---------------------------------------------------
+export const sandboxView = z
+  .object({
+    url: z.string(),
+    /** The sandbox's stand-in for ServiceTitan's Settings > Integrations > API Application Access. */
+    approvalsUrl: z.string(),
+    tenants: z.array(
+      z.object({
+        tenantId: z.string(),
+        environment: z.enum(serviceTitanEnvironments),
+        /** The simulator's own credentials (public, derived in src/sandbox/demo-tenants.ts). */
+        clientId: z.string(),
+        clientSecret: z.string(),
+        approved: z.boolean(),
+        demonstrates: z.string(),
+        approvalUrl: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'Sandbox' });

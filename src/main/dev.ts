@@ -11,6 +11,7 @@ import { freePort } from '../infra/free-port.js';
 import { createLogger } from '../logger.js';
 import { createMetrics, registerDatabaseMetrics, startMetricsServer } from '../metrics/index.js';
 import { ensureRetentionScheduleAtStart } from '../retention/schedule.js';
+import { sandboxDirectory } from '../sandbox/index.js';
 import { createScheduleService } from '../schedules/index.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { installTemporalRuntime, startWorker } from '../temporal/worker.js';
@@ -190,6 +191,7 @@ async function main() {
           temporalUi: infra.temporalUiUrl
             ? { url: infra.temporalUiUrl, namespace: config.temporal.namespace }
             : undefined,
+          sandbox: sandbox ? sandboxDirectory(sandbox) : undefined,
         },
       }),
       config.api.port,

@@ -5,6 +5,7 @@
  * bearer token, tenant binding, rate limit, app approval, module licence) → handler.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { registerApprovalPages } from './approvals.js';
 import { createSandboxClock } from './clock.js';
 import { DEFAULT_APP_KEY, DEMO_TENANTS, defaultClientId, defaultClientSecret } from './demo-tenants.js';
 import { encodeContinueFrom, parseFrom, readFeedPage } from './export-feed.js';
@@ -461,6 +462,11 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
     });
   });
 
+  const setApproved = (tenantId: number, approved: boolean): void => {
+    tenantAtNow(tenantId).info.approved = approved;
+  };
+  registerApprovalPages(app, { tenants: [...tenants.values()].map((t) => t.info), setApproved });
+
   app.use((req, res) => {
     sendJson(res, 404, problem(404, `No endpoint matches ${req.method} ${req.path}.`));
   });
@@ -503,9 +509,7 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
     corruptRecords(tenantId, share) {
       tenantAtNow(tenantId).corrupt = Math.min(1, Math.max(0, share));
     },
-    setApproved(tenantId, approved) {
-      tenantAtNow(tenantId).info.approved = approved;
-    },
+    setApproved,
     groundTruth(tenantId, stream) {
       const { data } = tenantAtNow(tenantId);
       const count = data.count(stream);

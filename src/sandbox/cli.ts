@@ -7,7 +7,7 @@
  * a change tick every minute, so a running sync keeps seeing new and changed records.
  */
 import { parseArgs } from 'node:util';
-import { startSandbox } from './index.js';
+import { approvalsUrl, startSandbox } from './index.js';
 
 const DEFAULT_PORT = 4010;
 
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       appKey: sandbox.appKey,
       authUrl: sandbox.url,
       apiUrl: sandbox.url,
+      approvalsUrl: approvalsUrl(sandbox.url),
       tenants: sandbox.tenants.map((t) => ({
         ...t,
         customers: sandbox.countRecords(t.tenantId, 'customers'),
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
       `  auth URL: ${sandbox.url}   (token endpoint ${sandbox.url}/connect/token)`,
       `  API URL:  ${sandbox.url}`,
       `  app key:  ${sandbox.appKey}`,
+      `  approvals: ${approvalsUrl(sandbox.url)}   (a tenant's "API Application Access" page: allow or disconnect the app)`,
       '',
       'Tenants:',
       ...sandbox.tenants.map((t) => {

@@ -8,7 +8,9 @@ import { createSandboxApp } from './app.js';
 import type { Sandbox, SandboxOptions } from './types.js';
 
 export { createSandboxApp, DEFAULT_PAGE_SIZES, DEFAULT_START_TIME, type SandboxApp } from './app.js';
+export { APPROVALS_PATH, approvalsUrl } from './approvals.js';
 export { DEFAULT_APP_KEY, DEMO_TENANTS } from './demo-tenants.js';
+export { type SandboxDirectory, type SandboxDirectoryTenant, sandboxDirectory } from './directory.js';
 export { LEGACY_CREATED_ON, LEGACY_ODDITIES } from './records.js';
 export type {
   FaultSpec,

@@ -304,6 +304,15 @@ describe('npm start (embedded everything)', () => {
         const session = await fetch(`${first.apiUrl}/api/session`, { headers: { cookie: cookie! } });
         expect(session.status).toBe(200);
         expect(((await session.json()) as { principal: { role: string } }).principal.role).toBe('admin');
+        // The console's wizard learns of the embedded sandbox and its demo tenants.
+        const sandbox = await fetch(`${first.apiUrl}/api/sandbox`, { headers: { cookie: cookie! } });
+        expect(sandbox.status).toBe(200);
+        const described = (await sandbox.json()) as {
+          approvalsUrl: string;
+          tenants: { tenantId: string; approved: boolean }[];
+        };
+        expect(described.tenants.find((t) => t.tenantId === '1000002')?.approved).toBe(false);
+        expect((await fetch(described.approvalsUrl)).status).toBe(200);
         expect((await fetch(link!, { redirect: 'manual' })).status).toBe(401);
         // The CLI beside a running npm start uses its database and Temporal (runtime.json).
         const reconcile = await runCli(dataDir, ['schedules', 'reconcile']);

@@ -334,6 +334,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/schedules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Preview a schedule */
+        post: operations["postSchedulesPreview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/credentials/{id}/schedule": {
         parameters: {
             query?: never;
@@ -500,6 +517,23 @@ export interface paths {
         };
         /** Check this deployment's configuration */
         get: operations["getSetup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sandbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Describe the embedded ServiceTitan sandbox */
+        get: operations["getSandbox"];
         put?: never;
         post?: never;
         delete?: never;
@@ -742,6 +776,11 @@ export interface components {
             lateDeliveries: number;
             failedDeliveries: number;
         };
+        SchedulePreview: {
+            nextRunTimes: string[];
+            jitterSeconds: number;
+            timeZone: string;
+        };
         Schedule: {
             credentialId: number;
             config: {
@@ -925,6 +964,20 @@ export interface components {
             status: "ok" | "warning" | "failed";
             detail: string;
             fix: string | null;
+        };
+        Sandbox: {
+            url: string;
+            approvalsUrl: string;
+            tenants: {
+                tenantId: string;
+                /** @enum {string} */
+                environment: "integration" | "production";
+                clientId: string;
+                clientSecret: string;
+                approved: boolean;
+                demonstrates: string;
+                approvalUrl: string;
+            }[];
         };
         Session: {
             principal: {
@@ -3402,6 +3455,140 @@ export interface operations {
             };
         };
     };
+    postSchedulesPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    config: {
+                        /** @constant */
+                        frequency: "weekly";
+                        /** @default 1 */
+                        dayOfWeek?: number;
+                        /** @default 3 */
+                        hour?: number;
+                        /** @default 0 */
+                        minute?: number;
+                        /** @default 900 */
+                        jitterSeconds?: number;
+                    } | {
+                        /** @constant */
+                        frequency: "daily";
+                        /** @default 3 */
+                        hour?: number;
+                        /** @default 0 */
+                        minute?: number;
+                        /** @default 900 */
+                        jitterSeconds?: number;
+                    } | {
+                        /** @constant */
+                        frequency: "monthly";
+                        /** @default 1 */
+                        dayOfMonth?: number;
+                        /** @default 3 */
+                        hour?: number;
+                        /** @default 0 */
+                        minute?: number;
+                        /** @default 900 */
+                        jitterSeconds?: number;
+                    } | {
+                        /** @constant */
+                        frequency: "hourly";
+                        /** @default 6 */
+                        everyHours?: number;
+                        /** @default 900 */
+                        jitterSeconds?: number;
+                    } | {
+                        /** @constant */
+                        frequency: "cron";
+                        cron: string;
+                        /** @default 900 */
+                        jitterSeconds?: number;
+                    };
+                    timeZone: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Preview a schedule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulePreview"];
+                };
+            };
+            /** @description invalid_json, validation_failed, invalid_schedule, invalid_flag_value, bad_request, database_invalid_value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict, sync_in_progress, sync_not_running, sync_not_allowed, credential_disabled, database_conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getCredentialsIdSchedule: {
         parameters: {
             query?: never;
@@ -4527,6 +4714,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Setup"];
+                };
+            };
+            /** @description unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSandbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Describe the embedded ServiceTitan sandbox */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Sandbox"];
                 };
             };
             /** @description unauthorized */

@@ -1,6 +1,13 @@
 import { z } from 'zod';
+import { previewRunTimes } from '../../schedules/preview.js';
 import { route } from '../route.js';
-import { idParams, scheduleBodySchema, scheduleView } from '../schemas.js';
+import {
+  idParams,
+  scheduleBodySchema,
+  schedulePreviewSchema,
+  schedulePreviewView,
+  scheduleView,
+} from '../schemas.js';
 import type { createScheduleRoutesService } from '../services/schedules.service.js';
 
 export function scheduleRoutes(schedules: ReturnType<typeof createScheduleRoutesService>) {
@@ -8,6 +15,22 @@ export function scheduleRoutes(schedules: ReturnType<typeof createScheduleRoutes
   const target = 'schedule';
   const path = '/credentials/:id/schedule';
   return [
+    route({
+      method: 'post',
+      path: '/schedules/preview',
+      tag,
+      summary: 'Preview a schedule',
+      access: 'read',
+      body: schedulePreviewSchema,
+      status: 200,
+      response: schedulePreviewView,
+      // Computed here, without Temporal: a schedule being edited does not exist there yet.
+      handler: async ({ body }) => ({
+        nextRunTimes: previewRunTimes(body.config, body.timeZone),
+        jitterSeconds: body.config.jitterSeconds,
+        timeZone: body.timeZone,
+      }),
+    }),
     route({
       method: 'get',
       path,

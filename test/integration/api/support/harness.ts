@@ -10,7 +10,12 @@ import { createTokenService } from '../../../../src/auth/index.js';
 import type { TrustProxy } from '../../../../src/config.js';
 import type { ApiRole } from '../../../../src/db/entities/index.js';
 import { redactedPaths } from '../../../../src/logger.js';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../../../src/sandbox/index.js';
+import {
+  type Sandbox,
+  type SandboxOptions,
+  sandboxDirectory,
+  startSandbox,
+} from '../../../../src/sandbox/index.js';
 import { createScheduleService } from '../../../../src/schedules/index.js';
 import { createServiceTitanClient, type ServiceTitanClient } from '../../../../src/servicetitan/index.js';
 import {
@@ -59,6 +64,8 @@ export interface ApiHarness {
 export async function startApiHarness(
   options: {
     sandbox?: SandboxOptions;
+    /** Serves GET /api/sandbox for this sandbox, as `npm start` does for its embedded one. */
+    exposeSandbox?: boolean;
     /** true, or the worker's options beside its ServiceTitan endpoints (the sandbox). */
     worker?: boolean | Omit<TestWorkerOptions, 'serviceTitan'>;
     /** The worker's alert policy (default: the product's defaults). */
@@ -131,6 +138,7 @@ export async function startApiHarness(
       temporalUi: { url: 'http://temporal-ui.test:8233', namespace: 'default' },
       validateResponses: true,
       progressPollMs: 200,
+      ...(options.exposeSandbox ? { sandbox: sandboxDirectory(sandbox) } : {}),
       ...options.api,
     },
   });
