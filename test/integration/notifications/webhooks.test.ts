@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { redactedPaths } from '../../../src/logger.js';
+import { createMetrics, type Metrics } from '../../../src/metrics/index.js';
 import { createDispatcher, type Dispatcher } from '../../../src/notifications/dispatcher.js';
 import { createMailer } from '../../../src/notifications/email.js';
 import { postWebhook } from '../../../src/notifications/webhook-sender.js';
@@ -33,9 +34,10 @@ let dispatcher: Dispatcher | undefined;
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let logger: pino.Logger;
 
-async function startWorkerWithNotifications(taskQueue?: string, timeoutMs = 5_000) {
+async function startWorkerWithNotifications(taskQueue?: string, timeoutMs = 5_000, metrics?: Metrics) {
   return startTestWorker(h.orm, {
     logger,
+    ...(metrics ? { metrics } : {}),
     ...(taskQueue ? { taskQueue } : {}),
     notifications: {
       policy,
@@ -116,8 +118,9 @@ afterEach(async () => {
 describe('webhooks', () => {
   it('when the receiver fails the first delivery, then it is retried with the same webhook-id and a signature that standardwebhooks verifies', async () => {
     const receiver = await startReceiver([500]);
+    const metrics = createMetrics({ defaultMetrics: false });
     try {
-      worker = await startWorkerWithNotifications();
+      worker = await startWorkerWithNotifications(undefined, 5_000, metrics);
       dispatcher = await startDispatcherFor(worker.taskQueue);
       const companyId = await createCompany(h);
       const hook = await createWebhook({ url: receiver.url, events: ['sync.failed'], companyId });
@@ -162,6 +165,13 @@ describe('webhooks', () => {
         lastResponseCode: 200,
         nextAttemptAt: null,
         messageId: first!.headers['webhook-id'],
+      });
+      // Each attempt is counted by its outcome (the alert rules read these).
+      const counted = (await metrics.registry.getSingleMetric('stsync_webhook_deliveries_total')!.get())
+        .values;
+      expect(Object.fromEntries(counted.map((v) => [v.labels.outcome, v.value]))).toEqual({
+        failed: 1,
+        delivered: 1,
       });
       // The secret and the body stay out of Temporal history: ids only.
       const delivery = settled.items[0] as { id: string };
@@ -272,6 +282,35 @@ describe('webhooks', () => {
       const again = await h.call('get', '/api/notifications/status');
       return again.body.undispatchedEvents === 0;
     });
+  });
+
+  it("when a company switches its notifications flag off, then its events reach no webhook while another company's still do", async () => {
+    const receiver = await startReceiver();
+    try {
+      worker = await startWorkerWithNotifications();
+      dispatcher = await startDispatcherFor(worker.taskQueue);
+      const quiet = await createCompany(h, 'Quiet Co');
+      const loud = await createCompany(h, 'Loud Co');
+      await createWebhook({ url: receiver.url, events: ['sync.failed'] });
+      const off = await h.call('put', '/api/flags/notifications', {
+        body: { value: false, companyId: quiet },
+      });
+      expect(off.status).toBe(200);
+      await emit(h.orm, 'sync.failed', quiet);
+      await emit(h.orm, 'sync.failed', loud);
+      await waitFor("the loud company's delivery", () => receiver.requests.length >= 1);
+      await waitFor('both events dispatched', async () => {
+        const rows = await h.orm.em
+          .fork()
+          .getConnection()
+          .execute<{ n: string }[]>('select count(*) as n from outbox_events where dispatched_at is null');
+        return Number(rows[0]!.n) === 0;
+      });
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(receiver.requests.map((r) => JSON.parse(r.body).data.companyId)).toEqual([loud]);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('when the dispatcher repeats its work after a crash, then each subscriber gets each event once', async () => {
