@@ -166,6 +166,16 @@ try {
     { pages: 0, upserted: 0, fetched: 0 },
   );
   const history = await handle.fetchHistory();
+  // What the run leaves on disk: rows, table + TOAST + indexes (docs/capacity.md uses these).
+  const sizes: { table: string; rows: number; bytes: number }[] = [];
+  for (const table of ['members_stream', 'servicetitan_customer_contacts', 'invoices_stream']) {
+    const [r] = await orm.em
+      .getConnection()
+      .execute<{ rows: string; bytes: string }[]>(
+        `select count(*)::text as rows, pg_total_relation_size('${table}')::text as bytes from ${table}`,
+      );
+    sizes.push({ table, rows: Number(r?.rows ?? 0), bytes: Number(r?.bytes ?? 0) });
+  }
   const ceiling = await copyCeiling(url.toString(), credential.company.id);
 
   out(
@@ -190,6 +200,12 @@ try {
   for (const c of ceiling) {
     out(
       `  COPY ceiling      ${c.table}: ${c.rows} rows in ${c.seconds.toFixed(1)} s = ${Math.round(c.rows / c.seconds)} rows/s (a plain COPY of the same rows into a copy of the table)`,
+    );
+  }
+  for (const t of sizes) {
+    const { rows, bytes } = t;
+    out(
+      `  stored            ${t.table}: ${rows} rows, ${(bytes / 2 ** 20).toFixed(1)} MB with TOAST and indexes (${rows ? (bytes / rows / 1024).toFixed(2) : '0'} KB a row)`,
     );
   }
   out(`  history events    ${history.events?.length ?? 0} for ${totals.pages} pages`);
