@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { ApiHarness } from '../integration/api/support/harness.js';
@@ -12,9 +14,16 @@ import type { ApiHarness } from '../integration/api/support/harness.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** Where the e2e tests write the screenshots the README shows. */
+/**
+ * Where the e2e tests write their screenshots: into docs/ (the README shows them) with
+ * `UPDATE_SCREENSHOTS=1 npm test` or `npm run screenshots`; otherwise into a temporary folder, so a
+ * test run does not rewrite tracked files (every shot differs in its times and ports).
+ */
 export function screenshotPath(name: string): string {
-  return new URL(`../../docs/${name}`, import.meta.url).pathname;
+  if (process.env.UPDATE_SCREENSHOTS) return new URL(`../../docs/${name}`, import.meta.url).pathname;
+  const dir = path.join(os.tmpdir(), 'stsync-screenshots');
+  mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
 }
 
 /** Builds the console (cached: a no-op when console/dist matches its sources). */
