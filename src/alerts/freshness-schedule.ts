@@ -1,11 +1,6 @@
-import { createHash } from 'node:crypto';
-import {
-  type Client,
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-} from '@temporalio/client';
+import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Logger } from '../logger.js';
+import { ensureOwnedSchedule } from '../temporal/owned-schedule.js';
 import { freshnessWorkflow } from '../workflows/index.js';
 import type { FreshnessPolicy } from './policy.js';
 
@@ -29,43 +24,23 @@ export async function ensureFreshnessSchedule(deps: {
   /** Tests use their own, beside a shared Temporal. */
   ids?: { scheduleId: string; workflowId: string };
 }): Promise<'created' | 'updated' | 'unchanged'> {
-  const { temporal, taskQueue, policy } = deps;
+  const { taskQueue, policy } = deps;
   const ids = deps.ids ?? freshnessIds(deps.installationId);
-  const spec = { intervals: [{ every: `${deps.everyMinutes} minutes` }] };
-  const fingerprint = createHash('sha256')
-    .update(JSON.stringify({ policy, taskQueue, spec }))
-    .digest('hex')
-    .slice(0, 16);
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: freshnessWorkflow,
-    args: [policy] as [FreshnessPolicy],
-    taskQueue,
-    workflowId: ids.workflowId,
-    memo: { freshnessFingerprint: fingerprint },
-  };
-  // A check missed while Temporal was down is not worth catching up: the next one looks again.
-  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' };
-  const handle = temporal.schedule.getHandle(ids.scheduleId);
-  let outcome: 'created' | 'updated' | 'unchanged' = 'unchanged';
-  try {
-    const existing = await handle.describe();
-    if (
-      existing.action.type !== 'startWorkflow' ||
-      existing.action.memo?.freshnessFingerprint !== fingerprint
-    ) {
-      await handle.update((previous) => ({ ...previous, spec, action, policies }));
-      outcome = 'updated';
-    }
-  } catch (error) {
-    if (!(error instanceof ScheduleNotFoundError)) throw error;
-    try {
-      await temporal.schedule.create({ scheduleId: ids.scheduleId, spec, action, policies });
-      outcome = 'created';
-    } catch (raced) {
-      if (!(raced instanceof ScheduleAlreadyRunning)) throw raced;
-    }
-  }
+  const outcome = await ensureOwnedSchedule({
+    temporal: deps.temporal,
+    scheduleId: ids.scheduleId,
+    spec: { intervals: [{ every: `${deps.everyMinutes} minutes` }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: freshnessWorkflow,
+      args: [policy] as [FreshnessPolicy],
+      taskQueue,
+      workflowId: ids.workflowId,
+    },
+    // A check missed while Temporal was down is not worth catching up: the next one looks again.
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+    memoKey: 'freshnessFingerprint',
+  });
   deps.logger.info(
     { scheduleId: ids.scheduleId, everyMinutes: deps.everyMinutes, outcome },
     'freshness schedule ensured',

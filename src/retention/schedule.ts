@@ -1,11 +1,6 @@
-import { createHash } from 'node:crypto';
-import {
-  type Client,
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-} from '@temporalio/client';
+import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Logger } from '../logger.js';
+import { ensureOwnedSchedule } from '../temporal/owned-schedule.js';
 import { retentionWorkflow } from '../workflows/index.js';
 import type { RetentionPolicy } from './index.js';
 
@@ -35,41 +30,22 @@ export async function ensureRetentionSchedule(deps: {
   /** Tests use their own, beside a shared Temporal. */
   ids?: { scheduleId: string; workflowId: string };
 }): Promise<'created' | 'updated' | 'unchanged'> {
-  const { temporal, taskQueue, policy } = deps;
+  const { taskQueue, policy } = deps;
   const ids = deps.ids ?? retentionIds(deps.installationId);
-  const fingerprint = createHash('sha256')
-    .update(JSON.stringify({ policy, taskQueue, spec }))
-    .digest('hex')
-    .slice(0, 16);
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: retentionWorkflow,
-    args: [policy] as [RetentionPolicy],
-    taskQueue,
-    workflowId: ids.workflowId,
-    memo: { retentionFingerprint: fingerprint },
-  };
-  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' };
-  const handle = temporal.schedule.getHandle(ids.scheduleId);
-  let outcome: 'created' | 'updated' | 'unchanged' = 'unchanged';
-  try {
-    const existing = await handle.describe();
-    if (
-      existing.action.type !== 'startWorkflow' ||
-      existing.action.memo?.retentionFingerprint !== fingerprint
-    ) {
-      await handle.update((previous) => ({ ...previous, spec, action, policies }));
-      outcome = 'updated';
-    }
-  } catch (error) {
-    if (!(error instanceof ScheduleNotFoundError)) throw error;
-    try {
-      await temporal.schedule.create({ scheduleId: ids.scheduleId, spec, action, policies });
-      outcome = 'created';
-    } catch (raced) {
-      if (!(raced instanceof ScheduleAlreadyRunning)) throw raced;
-    }
-  }
+  const outcome = await ensureOwnedSchedule({
+    temporal: deps.temporal,
+    scheduleId: ids.scheduleId,
+    spec,
+    action: {
+      type: 'startWorkflow',
+      workflowType: retentionWorkflow,
+      args: [policy] as [RetentionPolicy],
+      taskQueue,
+      workflowId: ids.workflowId,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+    memoKey: 'retentionFingerprint',
+  });
   deps.logger.info({ scheduleId: ids.scheduleId, policy, outcome }, 'retention schedule ensured');
   return outcome;
 }
