@@ -7,6 +7,7 @@ import { Audit } from './pages/Audit';
 import { ConnectTenant } from './pages/ConnectTenant';
 import { Credential } from './pages/Credential';
 import { Dashboard } from './pages/Dashboard';
+import { Flags } from './pages/Flags';
 import { Run } from './pages/Run';
 import { Setup } from './pages/Setup';
 import { SignIn } from './pages/SignIn';
@@ -60,6 +61,7 @@ export function App() {
             <Route path="/tokens" element={<Tokens />} />
             <Route path="/audit" element={<Audit />} />
             <Route path="/setup" element={<Setup />} />
+            <Route path="/flags" element={<Flags />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </main>
@@ -82,6 +84,7 @@ function Nav() {
         <>
           {unrestricted && <NavLink to="/tokens">API tokens</NavLink>}
           <NavLink to="/audit">Audit trail</NavLink>
+          <NavLink to="/flags">Feature flags</NavLink>
           {unrestricted && <NavLink to="/setup">Setup</NavLink>}
         </>
       )}
