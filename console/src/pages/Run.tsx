@@ -13,13 +13,12 @@ import {
   modeLabel,
   runStatus,
   streamNames,
-  streamState,
   triggers,
 } from '../components/status';
+import { liveTotals, StreamTable } from '../components/stream-progress';
 import { useCan, useMayReadPersonalData } from '../session';
 import './detail.css';
 
-type SyncRun = components['schemas']['SyncRun'];
 type SyncEvent = components['schemas']['SyncEvent'];
 
 const SKIPPED_PAGE_SIZE = 20;
@@ -211,70 +210,6 @@ export function Run() {
       <StreamTable run={run} />
       <Skipped runId={runId} total={liveTotals(run).skipped} />
     </section>
-  );
-}
-
-type Counts = { pages: number; fetched: number; upserted: number; skipped: number };
-
-/** The live progress while the workflow answers, else the counts the run row holds. */
-function streamRows(run: SyncRun): { stream: string; state: string; counts: Counts }[] {
-  const finalState = run.status === 'cancelled' ? 'cancelled' : run.status === 'failed' ? 'failed' : 'done';
-  return run.streams.map((stream) => {
-    const live = run.progress?.streams[stream];
-    if (live) return { stream, state: live.state, counts: live };
-    const counts = run.counts[stream] ?? { pages: 0, fetched: 0, upserted: 0, skipped: 0 };
-    return { stream, state: isActive(run.status) ? 'pending' : finalState, counts };
-  });
-}
-
-function liveTotals(run: SyncRun): Counts {
-  if (!run.progress) return run.totals;
-  const totals = { pages: 0, fetched: 0, upserted: 0, skipped: 0 };
-  for (const { counts } of streamRows(run))
-    for (const k of ['pages', 'fetched', 'upserted', 'skipped'] as const) totals[k] += counts[k];
-  return totals;
-}
-
-function StreamTable({ run }: { run: SyncRun }) {
-  const rows = streamRows(run);
-  return (
-    <div className="table-wrap">
-      <table aria-label="Progress per stream">
-        <caption>Progress per stream</caption>
-        <thead>
-          <tr>
-            <th scope="col">Stream</th>
-            <th scope="col">State</th>
-            <th scope="col" className="num">
-              Pages
-            </th>
-            <th scope="col" className="num">
-              Fetched
-            </th>
-            <th scope="col" className="num">
-              Saved
-            </th>
-            <th scope="col" className="num">
-              Skipped
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map(({ stream, state, counts }) => (
-            <tr key={stream}>
-              <th scope="row">{streamNames[stream] ?? stream}</th>
-              <td>
-                <Badge {...(streamState[state] ?? { label: state, tone: 'neutral' })} />
-              </td>
-              <td className="num">{count.format(counts.pages)}</td>
-              <td className="num">{count.format(counts.fetched)}</td>
-              <td className="num">{count.format(counts.upserted)}</td>
-              <td className="num">{count.format(counts.skipped)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
   );
 }
 

@@ -3,25 +3,10 @@ import { useId } from 'react';
 import { Link } from 'react-router';
 import { api, ok } from '../../api/client';
 import { Badge, count, runStatus } from '../../components/status';
-import { inZone, type SyncRun, streamLabels } from './shared';
+import { liveTotals, StreamTable } from '../../components/stream-progress';
+import { inZone } from './shared';
 
 const active = new Set(['pending', 'running', 'paused']);
-
-/** Per stream, the live progress of an active run, or the final counts of a finished one. */
-function streamRows(run: SyncRun) {
-  const live = run.progress?.streams;
-  return run.streams.map((stream) => {
-    const p = live?.[stream];
-    const c = run.counts[stream];
-    return {
-      stream,
-      state: p?.state ?? (c ? 'done' : active.has(run.status) ? 'waiting' : '—'),
-      fetched: p?.fetched ?? c?.fetched ?? 0,
-      upserted: p?.upserted ?? c?.upserted ?? 0,
-      skipped: p?.skipped ?? c?.skipped ?? 0,
-    };
-  });
-}
 
 export function SyncStep({
   credentialId,
@@ -81,38 +66,10 @@ export function SyncStep({
           <h3 id={`${id}-run`}>
             Sync run {current.id}: <Badge {...runStatus[current.status]} />
           </h3>
-          <table className="compact">
-            <caption>Records per stream</caption>
-            <thead>
-              <tr>
-                <th scope="col">Stream</th>
-                <th scope="col">State</th>
-                <th scope="col" className="num">
-                  Fetched
-                </th>
-                <th scope="col" className="num">
-                  Saved
-                </th>
-                <th scope="col" className="num">
-                  Skipped
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {streamRows(current).map((r) => (
-                <tr key={r.stream}>
-                  <th scope="row">{streamLabels[r.stream]?.label ?? r.stream}</th>
-                  <td>{r.state}</td>
-                  <td className="num">{count.format(r.fetched)}</td>
-                  <td className="num">{count.format(r.upserted)}</td>
-                  <td className="num">{count.format(r.skipped)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <StreamTable run={current} caption="Records per stream" compact />
           <p role="status">
             {active.has(current.status)
-              ? `In progress: ${count.format(streamRows(current).reduce((n, r) => n + r.upserted, 0))} records saved so far.`
+              ? `In progress: ${count.format(liveTotals(current).upserted)} records saved so far.`
               : current.status === 'completed' || current.status === 'completed_with_warnings'
                 ? `First sync finished: ${count.format(current.totals.upserted)} records saved${current.totals.skipped ? `, ${count.format(current.totals.skipped)} skipped` : ''}. The tenant is connected.`
                 : `The sync ended ${runStatus[current.status].label.toLowerCase()}${current.error ? `: ${current.error}` : '.'}`}
