@@ -138,6 +138,11 @@ export const configSchema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   ENCRYPTION_KEYS: encryptionKeys.optional(),
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(500 * 1024 * 1024),
   SESSION_TTL_HOURS: z.coerce
     .number()
     .int()
@@ -210,6 +215,8 @@ export interface Config {
     readonly trustProxy: TrustProxy;
     /** How long a console session lasts after sign-in (absolute, not renewed by use). */
     readonly sessionTtlHours: number;
+    /** The largest report POST /api/companies/:id/imports accepts (streamed, never held whole). */
+    readonly importMaxBytes: number;
   };
   readonly logLevel: Env['LOG_LEVEL'];
   /** Unset: pretty on a terminal, JSON otherwise (src/logger.ts). */
@@ -301,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       adminToken: e.ADMIN_TOKEN,
       trustProxy: e.TRUST_PROXY,
       sessionTtlHours: e.SESSION_TTL_HOURS,
+      importMaxBytes: e.IMPORT_MAX_BYTES,
     },
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,

@@ -124,7 +124,8 @@ export function createSyncRunActivities({ orm, logger, alerts, metrics }: Activi
           const company = credential.company;
           const companyId = company.id;
           const environment = credential.environment;
-          if (run.startedAt) {
+          // An import's members carry the report's own email and phone: no contacts to derive from.
+          if (run.startedAt && run.trigger !== 'import') {
             await deriveMemberContacts(tem, { companyId, environment }, run.id, run.startedAt);
           }
           run.status = input.status;

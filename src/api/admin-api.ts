@@ -18,6 +18,7 @@ import { adminRoutes } from './routes/admin.routes.js';
 import { companyRoutes } from './routes/companies.routes.js';
 import { credentialRoutes } from './routes/credentials.routes.js';
 import { flagRoutes } from './routes/flags.routes.js';
+import { importRoutes } from './routes/imports.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { scheduleRoutes } from './routes/schedules.routes.js';
 import { createSessionRoutes, createSignInLinkRoutes } from './routes/session.routes.js';
@@ -27,6 +28,7 @@ import { createCompanyService } from './services/companies.service.js';
 import { createCredentialService } from './services/credentials.service.js';
 import { createDashboardService } from './services/dashboard.service.js';
 import { createFlagService } from './services/flags.service.js';
+import { createImportService, DEFAULT_IMPORT_MAX_BYTES } from './services/imports.service.js';
 import { createScheduleRoutesService } from './services/schedules.service.js';
 import { createSetupService, type SetupOptions } from './services/setup.service.js';
 import { createSyncService } from './services/syncs.service.js';
@@ -56,6 +58,8 @@ export interface AdminApiOptions {
   sandbox?: SandboxDirectory | undefined;
   /** Default 100kb. */
   bodyLimit?: string;
+  /** The largest report an import accepts (IMPORT_MAX_BYTES, default 500 MB); streamed, never held. */
+  importMaxBytes?: number;
   progressPollMs?: number;
   /** What the Setup page's checks (GET /api/setup) look at; absent answers 503. */
   setup?: SetupOptions;
@@ -76,7 +80,11 @@ export function createAdminRoutes(deps: AdminApiOptions) {
   return {
     audit,
     tokens,
-    routes: (temporal: Client, readiness?: Readiness): AnyRoute[] => [
+    routes: (
+      temporal: Client,
+      readiness?: Readiness,
+      base?: { orm: MikroORM; logger: Logger },
+    ): AnyRoute[] => [
       ...companyRoutes(createCompanyService({ schedules: deps.schedules })),
       ...credentialRoutes(
         createCredentialService({
@@ -107,6 +115,11 @@ export function createAdminRoutes(deps: AdminApiOptions) {
       ),
       ...scheduleRoutes(createScheduleRoutesService({ schedules: deps.schedules })),
       ...flagRoutes(createFlagService()),
+      ...(base
+        ? importRoutes(
+            createImportService({ ...base, maxBytes: deps.importMaxBytes ?? DEFAULT_IMPORT_MAX_BYTES }),
+          )
+        : []),
       ...adminRoutes({
         // Next run times only where schedules are configured, as every other schedule answer.
         dashboard: createDashboardService({
@@ -131,7 +144,7 @@ export function createAdminApi(
   deps: AdminApiOptions,
 ) {
   const { audit, tokens, routes: build } = createAdminRoutes(deps);
-  const routes = build(base.temporal, base.readiness);
+  const routes = build(base.temporal, base.readiness, base);
   const document = buildOpenApiDocument(routes, { version: '1' });
   const limiter = createFailureLimiter(deps.authFailures ?? { max: 20, windowMs: 60_000 });
 

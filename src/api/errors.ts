@@ -20,6 +20,7 @@ export const statusByCode: Readonly<Record<string, number>> = {
   sync_not_allowed: 409,
   credential_disabled: 409,
   payload_too_large: 413,
+  invalid_import: 422,
   unsupported_media_type: 415,
   connection_failed: 422,
   webhook_url_refused: 422,

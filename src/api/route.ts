@@ -53,7 +53,8 @@ export interface JsonRoute<P, Q, B> extends RouteBase<P, Q, B> {
   kind?: 'json';
   status: number;
   response: Schema;
-  handler(input: RouteInput<P, Q, B>, ctx: RouteContext): Promise<unknown>;
+  /** `req` is for the few handlers that read a body themselves (a streamed multipart upload). */
+  handler(input: RouteInput<P, Q, B>, ctx: RouteContext, req: Request): Promise<unknown>;
 }
 
 export interface StreamRoute<P, Q, B> extends RouteBase<P, Q, B> {
@@ -163,7 +164,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: M
           return;
         }
         const handle = async (em: EntityManager) => {
-          const result = await def.handler(input, { ...ctx, em });
+          const result = await def.handler(input, { ...ctx, em }, req);
           if (deps.validateResponses) {
             const checked = def.response.safeParse(result);
             if (!checked.success)

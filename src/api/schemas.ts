@@ -563,3 +563,25 @@ export const sandboxView = z
     ),
   })
   .meta({ id: 'Sandbox' });
+
+export const importQuery = z.strictObject({
+  kind: z.enum(['customers', 'invoices']),
+  environment: z.enum(['production', 'integration']).default('production'),
+  dryRun: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true'),
+});
+
+export const importResultView = z
+  .object({
+    syncRunId: z.int().nullable(),
+    status: z.enum(['completed', 'completed_with_warnings', 'dry_run']),
+    rows: z.int(),
+    upserted: z.int(),
+    skipped: z.int(),
+    skippedSample: z.array(
+      z.object({ line: z.int(), externalId: z.string().nullable(), reason: z.string() }),
+    ),
+  })
+  .meta({ id: 'ImportResult' });

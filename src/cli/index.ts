@@ -12,6 +12,7 @@ import { connectToTemporalClient, createTemporalClient } from '../temporal/clien
 import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
 import { installationTaskQueue } from '../workflows/definitions.js';
 import { flagsCommand, formatFlags } from './flags.command.js';
+import { ImportUsageError, importCommand, parseImportOptions } from './import.command.js';
 import { rotateKeys } from './keys.command.js';
 import { parseSyncOptions, reconcileCommand, syncCommand } from './sync.command.js';
 import { createTokenCommand, listTokensCommand, revokeTokenCommand } from './tokens.command.js';
@@ -39,6 +40,10 @@ Commands:
   sync <credential-id> [--mode incremental|full] [--from <date> --to <date>] [--streams a,b] [--wait]
                       start a sync now (needs a running worker); --wait follows its progress
   schedules reconcile make Temporal's schedules match the database
+  import --company <id> --kind customers|invoices [--environment production|integration]
+         [--mapping <file.json>] [--dry-run] <file.csv>
+                      import a ServiceTitan report export into the company's rows (the manual
+                      path); exit code 2 when the file or its columns are refused
 
 Without DATABASE_URL/TEMPORAL_ADDRESS, commands use what a running \`npm start\` started (it
 leaves DATA_DIR/runtime.json), or else the embedded PostgreSQL under DATA_DIR (.data).
@@ -59,6 +64,10 @@ async function main(argv: string[]) {
       to: { type: 'string' },
       streams: { type: 'string' },
       wait: { type: 'boolean', default: false },
+      kind: { type: 'string' },
+      environment: { type: 'string' },
+      mapping: { type: 'string' },
+      'dry-run': { type: 'boolean' },
     },
   });
   const [command, sub, arg] = positionals;
@@ -69,6 +78,7 @@ async function main(argv: string[]) {
   if (command === 'tokens' || command === 'keys') return adminCommand(command, sub, arg, values);
   if (command === 'sync' || command === 'schedules') return temporalCommand(command, sub, values);
   if (command === 'setup') return setupCommand();
+  if (command === 'import') return importCliCommand(values, sub);
   if (command === 'flags') return flagsCliCommand(sub, positionals.slice(2), values.company);
   if (command !== 'migrate') throw new Error(`Unknown command "${command}".\n\n${usage}`);
   if (sub !== undefined && sub !== 'up' && sub !== 'down')
@@ -96,6 +106,21 @@ async function flagsCliCommand(sub: string | undefined, args: string[], company:
     );
     process.stdout.write(`${formatFlags(result)}\n`);
   });
+}
+
+/** `import`: exit code 2 for a file, mapping or column set it refuses, nothing written. */
+async function importCliCommand(values: Parameters<typeof parseImportOptions>[0], file: string | undefined) {
+  try {
+    const options = parseImportOptions(values, file);
+    await withDatabase(async ({ logger, orm }) => {
+      await migrateUp(orm);
+      await importCommand({ orm, logger, write: (line) => process.stdout.write(`${line}\n`) }, options);
+    });
+  } catch (error) {
+    if (!(error instanceof ImportUsageError)) throw error;
+    process.stderr.write(`stsync: ${error.message}\n`);
+    process.exitCode = 2;
+  }
 }
 
 /** A deployment's one-shot preparation (compose's `setup` service, `npm run deploy:local`). */

@@ -65,6 +65,7 @@ async function main() {
         }),
         adminToken: config.api.adminToken,
         sessionTtlHours: config.api.sessionTtlHours,
+        importMaxBytes: config.api.importMaxBytes,
         webhooks: {
           policy: webhookPolicy(config),
           timeoutMs: config.notifications.webhookTimeoutMs,

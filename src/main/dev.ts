@@ -181,6 +181,7 @@ async function main() {
           schedules,
           adminToken: config.api.adminToken,
           sessionTtlHours: config.api.sessionTtlHours,
+          importMaxBytes: config.api.importMaxBytes,
           webhooks: {
             policy: webhookPolicy(config, true),
             timeoutMs: config.notifications.webhookTimeoutMs,

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 /**
  * The sandbox HTTP app: ServiceTitan's auth server and API on one origin.
  *
@@ -15,6 +16,7 @@ import { parseListQuery, runListQuery } from './list-query.js';
 import { problem, sendDataPage, sendJson, TRUNCATE_LOCAL } from './problem.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { ID_BASES, type SandboxStream } from './records.js';
+import { type ReportDifferences, type ReportExportKind, reportExportLines } from './report-export.js';
 import { createTenantData, type TenantData } from './tenant-data.js';
 import { createTokenStore } from './token-store.js';
 import type {
@@ -467,6 +469,35 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
   };
   registerApprovalPages(app, { tenants: [...tenants.values()].map((t) => t.info), setApproved });
 
+  function reportExport(
+    tenantId: number,
+    kind: ReportExportKind,
+    differences?: ReportDifferences,
+  ): Iterable<string> {
+    const { data } = tenantAtNow(tenantId);
+    const truth = (stream: SandboxStream): Iterable<Record<string, unknown>> => {
+      const count = data.count(stream);
+      return {
+        *[Symbol.iterator]() {
+          for (let index = 1; index <= count; index++) yield data.render(stream, index);
+        },
+      };
+    };
+    return { [Symbol.iterator]: () => reportExportLines(truth, kind, differences) };
+  }
+
+  // A report export as a user downloads it from ServiceTitan's Reports (extension; no auth).
+  app.get('/sandbox/reports/:tenant/:file', (req, res, next) => {
+    const match = /^(customers|invoices)\.csv$/.exec(req.params.file ?? '');
+    const tenantId = Number(req.params.tenant);
+    if (!match || !tenants.has(tenantId)) return next();
+    res
+      .status(200)
+      .type('text/csv')
+      .setHeader('content-disposition', `attachment; filename="${match[1]}.csv"`);
+    Readable.from(reportExport(tenantId, match[1] as ReportExportKind)).pipe(res);
+  });
+
   app.use((req, res) => {
     sendJson(res, 404, problem(404, `No endpoint matches ${req.method} ${req.path}.`));
   });
@@ -520,6 +551,7 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
       };
     },
     countRecords: (tenantId, stream) => tenantAtNow(tenantId).data.count(stream),
+    reportExport,
     stats: () => ({
       ...stats,
       byPath: { ...stats.byPath },

@@ -1,6 +1,7 @@
 /** The sandbox's public types (re-exported by index.ts). */
 import type { Hold, HoldSpec } from './gate.js';
 import type { SandboxStream } from './records.js';
+import type { ReportDifferences, ReportExportKind } from './report-export.js';
 
 export type { Hold, HoldSpec, SandboxStream };
 
@@ -144,6 +145,11 @@ export interface SandboxControls {
   /** Every record a complete sync must hold right now, latest version, in id order (lazy). */
   groundTruth(tenantId: number, stream: SandboxStream): Iterable<Record<string, unknown>>;
   countRecords(tenantId: number, stream: SandboxStream): number;
+  /**
+   * A report export of the tenant's customers or invoices as CSV lines, header first (lazy), with
+   * known differences injected if asked (extension; also GET /sandbox/reports/:tenant/:kind.csv).
+   */
+  reportExport(tenantId: number, kind: ReportExportKind, differences?: ReportDifferences): Iterable<string>;
   stats(): SandboxStats;
 }
 

@@ -7,7 +7,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 export type SyncStreamName = 'customers' | 'customerContacts' | 'invoices';
 export const syncStreamNames: readonly SyncStreamName[] = ['customers', 'customerContacts', 'invoices'];
 export type SyncMode = 'incremental' | 'full' | { from: string; to: string };
-export type SyncTrigger = 'manual' | 'schedule' | 'cli' | 'demo';
+export type SyncTrigger = 'manual' | 'schedule' | 'cli' | 'demo' | 'import';
 
 /** Ids and choices only: no record data and no secrets ever travel through workflow history. */
 export interface SyncTenantInput {

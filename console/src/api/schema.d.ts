@@ -655,7 +655,7 @@ export interface components {
             credentialId: number;
             companyId: number;
             /** @enum {string} */
-            trigger: "manual" | "schedule" | "cli" | "demo";
+            trigger: "manual" | "schedule" | "cli" | "demo" | "import";
             streams: string[];
             mode: "incremental" | "full" | {
                 from: string;

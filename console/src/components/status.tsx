@@ -112,4 +112,5 @@ export const triggers: Record<string, string> = {
   schedule: 'Schedule',
   cli: 'Command line',
   demo: 'Demo',
+  import: 'Report import',
 };

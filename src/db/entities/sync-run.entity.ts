@@ -1,7 +1,7 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
 
-export const syncTriggers = ['manual', 'schedule', 'cli', 'demo'] as const;
+export const syncTriggers = ['manual', 'schedule', 'cli', 'demo', 'import'] as const;
 export type SyncTrigger = (typeof syncTriggers)[number];
 
 export const syncRunStatuses = [
@@ -54,6 +54,8 @@ export const SyncRun = defineEntity({
     error: p.text().nullable(),
     /** The feature flags this run was started with (src/flags), so it can be understood later. */
     flags: p.json<Record<string, boolean | string>>().nullable(),
+    /** Where an import's records came from (`import:customers customers.csv`); null for API syncs. */
+    source: p.text().nullable(),
     workflowId: p.string().length(200).nullable(),
     runId: p.string().length(64).nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
