@@ -2,6 +2,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminRoutes } from '../../../src/api/admin-api.js';
+import { testLogger } from '../../support/integration.js';
 import { type ApiHarness, startApiHarness } from './support/harness.js';
 
 /** The OpenAPI 3.1 document's required structure (the parts a client generator depends on). */
@@ -63,7 +64,9 @@ describe('OpenAPI document', () => {
 
     const { routes } = createAdminRoutes({ taskQueue: 'x', installationId: 'x' });
     const listed = [
-      ...routes(h.temporal).map((r) => `${r.method} /api${r.path.replace(/:(\w+)/g, '{$1}')}`),
+      ...routes(h.temporal, undefined, { orm: h.orm, logger: testLogger }).map(
+        (r) => `${r.method} /api${r.path.replace(/:(\w+)/g, '{$1}')}`,
+      ),
       // The console session's operations, outside the route table (src/api/routes/session.routes.ts).
       'post /api/session',
       'get /api/session',
