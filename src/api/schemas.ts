@@ -223,6 +223,8 @@ export const syncRunView = z
     warnings: z.array(z.string()),
     /** The feature flags the run was started with (null for runs from before flags). */
     flags: z.record(z.string(), z.union([z.boolean(), z.string()])).nullable(),
+    /** Where an import's records came from (`report:invoices invoices.csv`); null for API syncs. */
+    source: z.string().nullable(),
     error: z.string().nullable(),
     workflowId: z.string().nullable(),
     runId: z.string().nullable(),

@@ -681,6 +681,7 @@ export interface components {
             flags: {
                 [key: string]: boolean | string;
             } | null;
+            source: string | null;
             error: string | null;
             workflowId: string | null;
             runId: string | null;

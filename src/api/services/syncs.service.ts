@@ -62,6 +62,7 @@ export function createSyncService(deps: SyncServiceDeps) {
       totals,
       warnings: run.warnings ?? [],
       flags: run.flags ?? null,
+      source: run.source ?? null,
       error: run.error ?? null,
       workflowId: run.workflowId ?? null,
       runId: run.runId ?? null,

@@ -122,6 +122,17 @@ describe('POST /api/companies/:id/imports', () => {
       [body.syncRunId],
     );
     expect(runs).toEqual([{ trigger: 'import', source: 'report:customers customers.csv' }]);
+    const view = await h.call('get', `/api/syncs/${body.syncRunId}`);
+    expect(view.body).toMatchObject({
+      trigger: 'import',
+      source: 'report:customers customers.csv',
+      status: 'completed',
+    });
+    // The sandbox serves the same export for download.
+    const download = await fetch(`${h.sandbox.url}/sandbox/reports/${TENANT}/customers.csv`);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(await download.text()).toBe([...h.sandbox.reportExport(TENANT, 'customers')].join(''));
     const audit = await sql<{ n: string }>(
       `select count(*) as n from audit_events where action = 'import.create'`,
     );
