@@ -115,10 +115,13 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
     if (!store) return localLimiters.get(key);
     let limiter = sharedLimiters.get(key);
     if (!limiter) {
+      // Processes wake from their slots' sleeps with more jitter than one process's timers, and a
+      // late request lands in the next second beside on-time ones: a wider margin (90 %).
+      const shared = Math.min(ratePerSecond, (opts.rateLimitPerSecond ?? 60) * 0.9);
       limiter = createSharedRateLimiter({
         store,
         key,
-        limits: { ratePerSecond, minRatePerSecond: Math.min(1, ratePerSecond), recoveryMs: 10_000 },
+        limits: { ratePerSecond: shared, minRatePerSecond: Math.min(1, shared), recoveryMs: 10_000 },
       });
       sharedLimiters.set(key, limiter);
     }
