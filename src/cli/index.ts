@@ -149,13 +149,13 @@ async function main(argv: string[]) {
     return;
   }
   const out = createOutput(values.json);
-  if (command === 'tokens' || command === 'keys') return adminCommand(command, sub, arg, values);
+  if (command === 'tokens' || command === 'keys') return adminCommand(command, sub, arg, values, out);
   if (command === 'sync' || command === 'schedules')
     return temporalCommand(command, positionals.slice(1), values, out);
   if (command === 'credentials' || command === 'companies')
     return catalogCommand(command, positionals, values, out);
-  if (command === 'setup') return setupCommand();
-  if (command === 'flags') return flagsCliCommand(sub, positionals.slice(2), values.company);
+  if (command === 'setup') return setupCommand(out);
+  if (command === 'flags') return flagsCliCommand(sub, positionals.slice(2), values.company, out);
   if (command !== 'migrate') throw new UsageError(`Unknown command "${command}".\n\n${usage}`);
   if (sub !== undefined && sub !== 'up' && sub !== 'down')
     throw new UsageError(`Unknown migrate step "${sub}".\n\n${usage}`);
@@ -227,7 +227,12 @@ function temporalOf(config: ReturnType<typeof loadConfig>) {
   });
 }
 
-async function flagsCliCommand(sub: string | undefined, args: string[], company: string | undefined) {
+async function flagsCliCommand(
+  sub: string | undefined,
+  args: string[],
+  company: string | undefined,
+  out: Output,
+) {
   if (sub !== 'list' && sub !== 'set' && sub !== 'unset')
     throw new UsageError(`Unknown flags command "${sub ?? ''}".\n\n${usage}`);
   if (company !== undefined && !/^[1-9]\d{0,9}$/.test(company))
@@ -238,17 +243,16 @@ async function flagsCliCommand(sub: string | undefined, args: string[], company:
       { orm, logger },
       { sub, key: args[0], value: args[1], ...(company ? { companyId: Number(company) } : {}) },
     );
-    process.stdout.write(`${formatFlags(result)}\n`);
+    out.data(result);
+    out.line(formatFlags(result));
   });
 }
 
 /** A deployment's one-shot preparation (compose's `setup` service, `npm run deploy:local`). */
-async function setupCommand() {
+async function setupCommand(out: Output) {
   await withDatabase(async ({ config, logger, orm }) => {
     const applied = await migrateUp(orm);
-    process.stdout.write(
-      applied.length ? `migrations applied: ${applied.join(', ')}\n` : 'migrations: up to date\n',
-    );
+    out.line(applied.length ? `migrations applied: ${applied.join(', ')}` : 'migrations: up to date');
     if (!config.temporal.address)
       throw new Error('setup needs TEMPORAL_ADDRESS (the Temporal frontend, host:port).');
     const connection = await connectToTemporalClient(
@@ -258,10 +262,11 @@ async function setupCommand() {
     );
     try {
       const added = await registerSearchAttributes(connection, config.temporal.namespace);
-      process.stdout.write(
+      out.data({ migrationsApplied: applied, searchAttributesRegistered: added });
+      out.line(
         added.length
-          ? `search attributes registered in ${config.temporal.namespace}: ${added.join(', ')}\n`
-          : `search attributes: already registered in ${config.temporal.namespace}\n`,
+          ? `search attributes registered in ${config.temporal.namespace}: ${added.join(', ')}`
+          : `search attributes: already registered in ${config.temporal.namespace}`,
       );
     } finally {
       await connection.close();
@@ -306,17 +311,32 @@ async function adminCommand(
     name?: string | undefined;
     yes?: boolean;
   },
+  out: Output,
 ) {
-  const { yes } = values;
+  if (command === 'tokens' && sub === 'revoke') {
+    if (!arg || !/^\d+$/.test(arg)) throw new UsageError('tokens revoke needs a token id');
+    await confirm(`Revoke token ${arg}? Whatever uses it stops working.`, values.yes ?? false);
+  }
   const known = command === 'keys' ? ['rotate'] : ['create', 'list', 'revoke'];
   if (!sub || !known.includes(sub))
     throw new UsageError(`Unknown ${command} command "${sub ?? ''}".\n\n${usage}`);
   await withDatabase(async ({ config, logger, orm }) => {
     await migrateUp(orm);
     if (command === 'keys') {
-      const report = await rotateKeys(orm, createSecretBox(await resolveEncryptionKeys(config, logger)));
-      process.stdout.write(
-        `keys rotated to "${report.keyVersion}": ${report.credentials} credentials, ${report.reencrypted} values re-encrypted, ${report.current} already current\n`,
+      const box = createSecretBox(await resolveEncryptionKeys(config, logger));
+      const [report] = await runWithProgress(
+        [
+          {
+            title: 'keys rotate',
+            run: (progress) =>
+              rotateKeys(orm, box, (done, total) => progress(`  ${done}/${total} credentials`)),
+          },
+        ],
+        (_item, text) => out.note(`keys rotate: ${text.trim()}`),
+      );
+      out.data(report);
+      out.line(
+        `keys rotated to "${report!.keyVersion}": ${report!.credentials} credentials, ${report!.reencrypted} values re-encrypted, ${report!.current} already current`,
       );
     } else if (sub === 'create') {
       const created = await createTokenCommand(orm, {
@@ -324,19 +344,22 @@ async function adminCommand(
         ...(values.company ? { company: values.company } : {}),
         ...(values.name ? { name: values.name } : {}),
       });
-      process.stdout.write(
-        `token ${created.id} (${created.role}${created.companyId ? `, company ${created.companyId}` : ''}) "${created.name}":\n${created.token}\nShown once: store it now.\n`,
+      out.data(created);
+      out.line(
+        `token ${created.id} (${created.role}${created.companyId ? `, company ${created.companyId}` : ''}) "${created.name}":\n${created.token}\nShown once: store it now.`,
       );
     } else if (sub === 'list') {
-      for (const t of await listTokensCommand(orm))
-        process.stdout.write(
-          `${t.id}\t${t.role}\t${t.companyId ?? 'all companies'}\t${t.revokedAt ? 'revoked' : 'active'}\t${t.name}\n`,
-        );
+      const tokens = await listTokensCommand(orm);
+      out.data(tokens);
+      if (!out.json)
+        for (const t of tokens)
+          out.line(
+            `${t.id}\t${t.role}\t${t.companyId ?? 'all companies'}\t${t.revokedAt ? 'revoked' : 'active'}\t${t.name}`,
+          );
     } else {
-      if (!arg || !/^\d+$/.test(arg)) throw new UsageError('tokens revoke needs a token id');
-      await confirm(`Revoke token ${arg}? Whatever uses it stops working.`, yes ?? false);
       const revoked = await revokeTokenCommand(orm, Number(arg));
-      process.stdout.write(`token ${revoked.id} revoked\n`);
+      out.data(revoked);
+      out.line(`token ${revoked.id} revoked`);
     }
   });
 }

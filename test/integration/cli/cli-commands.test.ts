@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ServiceTitanCredential, SyncRun } from '../../../src/db/entities/index.js';
+import { createTokenCommand } from '../../../src/cli/tokens.command.js';
+import { ApiToken, ServiceTitanCredential, SyncRun } from '../../../src/db/entities/index.js';
 import { startSandbox } from '../../../src/sandbox/index.js';
 import { createScheduleService } from '../../../src/schedules/index.js';
 import { scheduleId, syncWorkflowId } from '../../../src/workflows/definitions.js';
@@ -312,4 +313,30 @@ describe('stsync: sync batches and dry runs, schedules, companies and credential
       .map((l) => JSON.parse(l));
     expect(lines).toEqual([{ line: 2, ok: false, error: expect.stringContaining('environment') }]);
   }, 240_000);
+
+  it('when a destructive command runs on a non-terminal without --yes, then it refuses with exit 2 and changes nothing; with --yes it runs', async () => {
+    const token = await createTokenCommand(h.orm, { role: 'viewer', name: 'to revoke' });
+    const before = await rowCounts(h.orm);
+    const refused = await stsync(h.env, ['tokens', 'revoke', String(token.id)]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('pass --yes');
+    const down = await stsync(h.env, ['migrate', 'down']);
+    expect(down.code).toBe(2);
+    expect(down.stderr).toContain('pass --yes');
+    expect(await rowCounts(h.orm)).toEqual(before);
+
+    const revoked = await stsync(h.env, ['tokens', 'revoke', String(token.id), '--yes', '--json']);
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ id: token.id });
+    expect((await h.orm.em.fork().findOneOrFail(ApiToken, token.id)).revokedAt).not.toBeNull();
+
+    const listed = await stsync(h.env, ['tokens', 'list', '--json']);
+    expect(JSON.parse(listed.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: token.id, name: 'to revoke' })]),
+    );
+    const unknownOption = await stsync(h.env, ['sync', '--nope']);
+    expect(unknownOption.code).toBe(2);
+    const noTarget = await stsync(h.env, ['sync']);
+    expect(noTarget.code).toBe(2);
+  }, 180_000);
 });
