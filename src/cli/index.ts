@@ -149,6 +149,9 @@ async function main(argv: string[]) {
     return;
   }
   const out = createOutput(values.json);
+  // A --dry-run a command does not honour must not run it for real.
+  if (values['dry-run'] && !['sync', 'schedules', 'import'].includes(command))
+    throw new UsageError(`stsync ${command} has no --dry-run.`);
   if (command === 'tokens' || command === 'keys') return adminCommand(command, sub, arg, values, out);
   if (command === 'sync' || command === 'schedules')
     return temporalCommand(command, positionals.slice(1), values, out);

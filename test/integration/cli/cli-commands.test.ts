@@ -338,5 +338,8 @@ describe('stsync: sync batches and dry runs, schedules, companies and credential
     expect(unknownOption.code).toBe(2);
     const noTarget = await stsync(h.env, ['sync']);
     expect(noTarget.code).toBe(2);
+    const noDryRun = await stsync(h.env, ['tokens', 'revoke', String(token.id), '--yes', '--dry-run']);
+    expect(noDryRun.code).toBe(2);
+    expect(noDryRun.stderr).toContain('has no --dry-run');
   }, 180_000);
 });
