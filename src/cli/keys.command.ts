@@ -17,7 +17,12 @@ export interface RotateReport {
  * Re-encrypts every credential secret with the newest key, in one transaction: either every
  * envelope moves or none does. Afterwards older keys can be dropped from ENCRYPTION_KEYS.
  */
-export async function rotateKeys(orm: MikroORM, secrets: SecretBox): Promise<RotateReport> {
+export async function rotateKeys(
+  orm: MikroORM,
+  secrets: SecretBox,
+  /** Called as credentials are done (the CLI's progress). */
+  onProgress?: (done: number, total: number) => void,
+): Promise<RotateReport> {
   return orm.em.fork().transactional(async (em) => {
     const rows = await em.find(
       ServiceTitanCredential,
@@ -35,7 +40,8 @@ export async function rotateKeys(orm: MikroORM, secrets: SecretBox): Promise<Rot
       ['clientSecretEncrypted', secretPurpose.clientSecret],
       ['accessTokenEncrypted', ''],
     ] as const;
-    for (const row of rows) {
+    for (const [n, row] of rows.entries()) {
+      if (n % 50 === 0) onProgress?.(n, rows.length);
       for (const [column, purpose] of columns) {
         const envelope = row[column];
         if (!envelope) continue;
@@ -53,6 +59,7 @@ export async function rotateKeys(orm: MikroORM, secrets: SecretBox): Promise<Rot
         report.reencrypted++;
       }
     }
+    onProgress?.(rows.length, rows.length);
     return report;
   });
 }

@@ -171,6 +171,7 @@ export function createScheduleService(deps: {
     credential: IServiceTitanCredential,
     config: ScheduleConfig,
     paused: boolean,
+    dryRun = false,
   ): Promise<'created' | 'updated' | 'unchanged'> {
     const timeZone = credential.company.timeZone;
     const print = fingerprint(config, timeZone, taskQueue);
@@ -186,6 +187,7 @@ export function createScheduleService(deps: {
     const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' };
     const existing = await describe(credential.id);
     if (!existing) {
+      if (dryRun) return 'created';
       await temporal.schedule.create({
         scheduleId: idOf(credential.id),
         spec: specFor(config, timeZone),
@@ -198,6 +200,7 @@ export function createScheduleService(deps: {
     const same =
       existing.action.type === 'startWorkflow' && existing.action.memo?.scheduleFingerprint === print;
     if (same && existing.state.paused === paused) return 'unchanged';
+    if (dryRun) return 'updated';
     await temporal.schedule.getHandle(idOf(credential.id)).update((previous) => ({
       ...previous,
       spec: specFor(config, timeZone),
@@ -291,8 +294,12 @@ export function createScheduleService(deps: {
       }
     },
 
-    /** Makes Temporal match the database: creates, updates, and deletes this installation's strays. */
-    async reconcile(): Promise<ReconcileReport> {
+    /**
+     * Makes Temporal match the database: creates, updates, and deletes this installation's strays.
+     * With `dryRun`, only reports what it would do (Temporal is read, never written).
+     */
+    async reconcile(options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
+      const dryRun = options.dryRun ?? false;
       const em = orm.em.fork();
       const rows = await em.find(SyncSchedule, {}, { populate: ['credential', 'credential.company'] });
       const report: ReconcileReport = { created: [], updated: [], deleted: [], unchanged: [], failed: [] };
@@ -302,7 +309,7 @@ export function createScheduleService(deps: {
         if (credential.disabledAt) continue;
         wanted.add(idOf(credential.id));
         try {
-          const outcome = await apply(credential, toConfig(row), row.paused);
+          const outcome = await apply(credential, toConfig(row), row.paused, dryRun);
           report[outcome].push(credential.id);
         } catch (error) {
           // One bad row must not keep every later credential from being reconciled.
@@ -319,14 +326,14 @@ export function createScheduleService(deps: {
         try {
           const { action } = await handle.describe();
           if (action.type !== 'startWorkflow' || action.taskQueue !== taskQueue) continue;
-          await handle.delete();
+          if (!dryRun) await handle.delete();
           report.deleted.push(summary.scheduleId);
         } catch (error) {
           // The list comes from the visibility store, which can still show a schedule just deleted.
           if (!(error instanceof ScheduleNotFoundError)) throw error;
         }
       }
-      logger.info(report, 'schedules reconciled');
+      if (!dryRun) logger.info(report, 'schedules reconciled');
       return report;
     },
   };

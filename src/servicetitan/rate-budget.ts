@@ -18,8 +18,11 @@ export interface RateBudgetLimits {
  * requests of every process together are spaced at the budget's rate.
  */
 export interface RateBudgetStore {
-  /** Reserves the next slot: how long to wait before sending, and the rate now in force. */
-  reserve(key: string, limits: RateBudgetLimits): Promise<{ waitMs: number; rate: number }>;
+  /**
+   * Reserves the next slot: how long to wait before sending, the rate now in force, and the
+   * slot's instant on the store's clock.
+   */
+  reserve(key: string, limits: RateBudgetLimits): Promise<{ waitMs: number; rate: number; slotAt: Date }>;
   /** A 429 arrived: halve the shared rate (at most once a second) and hold everyone for `retryAfterMs`. */
   throttled(key: string, retryAfterMs: number, limits: RateBudgetLimits): Promise<void>;
 }

@@ -23,7 +23,7 @@ update servicetitan_rate_budgets b
    set next_at = cur.slot + make_interval(secs => 1.0 / cur.rate)
   from cur where b.budget_key = cur.budget_key
 returning greatest(0, extract(epoch from cur.slot - clock_timestamp()) * 1000)::float8 as wait_ms,
-          cur.rate::float8 as rate`;
+          cur.rate::float8 as rate, cur.slot as slot_at`;
 
 /** Halves the rate at most once a second, and holds every process for the Retry-After. */
 const throttleSql = `with ${params}
@@ -62,14 +62,17 @@ export function createRateBudgetStore(orm: MikroORM): RateBudgetStore {
   return {
     async reserve(key: string, limits: RateBudgetLimits) {
       await ensure(key);
-      const rows = await execute<{ wait_ms: number; rate: number }[]>(reserveSql, values(key, limits));
+      const rows = await execute<{ wait_ms: number; rate: number; slot_at: Date }[]>(
+        reserveSql,
+        values(key, limits),
+      );
       const row = rows[0];
       if (!row) {
         // The row went away (a truncated table): make it again and reserve once more.
         known.delete(key);
         return this.reserve(key, limits);
       }
-      return { waitMs: Number(row.wait_ms), rate: Number(row.rate) };
+      return { waitMs: Number(row.wait_ms), rate: Number(row.rate), slotAt: new Date(row.slot_at) };
     },
     async throttled(key: string, retryAfterMs: number, limits: RateBudgetLimits) {
       await ensure(key);

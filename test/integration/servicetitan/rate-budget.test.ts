@@ -41,8 +41,13 @@ function credential(tenantId: number): TenantCredential {
   };
 }
 
-/** Three "processes" read every tenant's customers as fast as their limiters let them. */
-async function hammer(shared: boolean): Promise<void> {
+const PAGES = 60;
+
+/**
+ * Three "processes" each read PAGES pages of every tenant's customers as fast as the shared
+ * budget lets them: 180 requests per tenant.
+ */
+async function hammer(): Promise<number> {
   const endpoints = { authUrl: sandbox.url, apiUrl: sandbox.url };
   const clients: ServiceTitanClient[] = [0, 1, 2].map(() =>
     createServiceTitanClient({
@@ -50,50 +55,61 @@ async function hammer(shared: boolean): Promise<void> {
       environments: { integration: endpoints, production: endpoints },
       rateLimitPerSecond: 60,
       backoff: { baseMs: 10, maxMs: 100 },
-      ...(shared ? { rateBudget: createRateBudgetStore(orm) } : {}),
+      rateBudget: createRateBudgetStore(orm),
     }),
   );
-  const stop = AbortSignal.timeout(SECONDS * 1000);
-  const readers = clients.flatMap((client) =>
-    TENANTS.map(async (tenantId) => {
-      try {
-        for await (const _ of client
-          .tenant(credential(tenantId))
-          .exportPages('customers', { signal: stop })) {
-          if (stop.aborted) break;
+  const started = Date.now();
+  await Promise.all(
+    clients.flatMap((client) =>
+      TENANTS.map(async (tenantId) => {
+        let pages = 0;
+        for await (const _ of client.tenant(credential(tenantId)).exportPages('customers')) {
+          if (++pages >= PAGES) break;
         }
-      } catch (error) {
-        if (!stop.aborted) throw error;
-      }
-    }),
+      }),
+    ),
   );
-  await Promise.all(readers);
   for (const c of clients) c.close();
+  return (Date.now() - started) / 1000;
 }
 
 describe('one ServiceTitan budget per tenant, whatever the number of processes', () => {
-  it('when three clients share the budget through PostgreSQL, then no tenant exceeds 60 requests in any second nor meets a 429, and the budget is used', async () => {
-    await hammer(true);
+  it('when three clients share the budget through PostgreSQL, then no tenant exceeds 60 requests in any second nor meets a 429, and together they are held to the budget', async () => {
+    const seconds = await hammer();
     const stats = sandbox.stats().byTenant;
     for (const tenantId of TENANTS) {
       const s = stats[tenantId]!;
       // The figures the issue asks to see, in the test's output.
       process.stdout.write(
-        `tenant ${tenantId}: ${s.requests} requests, peak ${s.peakPerSecond}/s, ${s.rateLimited} × 429\n`,
+        `tenant ${tenantId}: ${s.requests} requests in ${seconds.toFixed(1)} s, peak ${s.peakPerSecond}/s, ${s.rateLimited} × 429\n`,
       );
+      expect(s.requests).toBe(3 * PAGES);
       expect(s.rateLimited).toBe(0);
       expect(s.peakPerSecond).toBeLessThanOrEqual(60);
-      // 57/s is the target (95 % of the limit): most of it is spent.
-      expect(s.requests).toBeGreaterThan(57 * SECONDS * 0.7);
     }
+    // 180 requests of one tenant take at least 179 slots of 1/54 s (90 % of 60): however fast the
+    // machine, the budget holds them.
+    expect(seconds).toBeGreaterThanOrEqual((3 * PAGES - 1) / 54 - 0.05);
   });
 
-  it('when each client keeps its own limiter, then together they exceed the tenant limit (what the shared budget prevents)', async () => {
-    const before = sandbox.stats().byTenant[TENANTS[0]!]!;
-    await new Promise((r) => setTimeout(r, 1_100));
-    await hammer(false);
-    const after = sandbox.stats().byTenant[TENANTS[0]!]!;
-    expect(after.rateLimited - before.rateLimited).toBeGreaterThan(0);
-    expect(after.peakPerSecond).toBeGreaterThan(60);
+  it('when three stores (three processes) reserve slots of one tenant at once, then every slot is its own, a 1/rate apart on the database clock', async () => {
+    const stores = [0, 1, 2].map(() => createRateBudgetStore(orm));
+    const limits = { ratePerSecond: 50, minRatePerSecond: 1, recoveryMs: 10_000 };
+    const slots = (
+      await Promise.all(
+        stores.map(async (store) => {
+          const mine: number[] = [];
+          for (let i = 0; i < 30; i++)
+            mine.push((await store.reserve('spacing:integration:1', limits)).slotAt.getTime());
+          return mine;
+        }),
+      )
+    )
+      .flat()
+      .sort((a, b) => a - b);
+    expect(slots).toHaveLength(90);
+    const gaps = slots.slice(1).map((t, i) => t - slots[i]!);
+    // Timestamps come back in milliseconds: 20 ms apart, give or take the rounding.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(19);
   });
 });
