@@ -236,7 +236,11 @@ describe('web console: admin pages', () => {
     // An admin limited to one company reads its audit trail, but tokens and setup span companies.
     const limited = await openPage(browser);
     await signIn(limited.page, baseUrl, await h.token('admin', companyId));
-    expect(await nav(limited.page).getByRole('link').allInnerTexts()).toEqual(['Dashboard', 'Audit trail']);
+    expect(await nav(limited.page).getByRole('link').allInnerTexts()).toEqual([
+      'Dashboard',
+      'Audit trail',
+      'Feature flags',
+    ]);
     await limited.page.goto(`${baseUrl}/setup`);
     await limited.page
       .getByRole('alert')
