@@ -10,7 +10,8 @@ import type { ColumnEncoding, TargetColumn, TargetTable } from './streams/define
 export const BATCH_SIZE = 2000;
 
 /** COPY text format: backslash, tab, newline and carriage return escaped; null as \N. */
-const copyEscapes = /[\\\t\n\r]/g;
+const copyEscapes = /[\\\t\n\r]/;
+const copyEscapesAll = /[\\\t\n\r]/g;
 const copyEscape: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 /** What jsonb refuses: U+0000 and lone UTF-16 surrogates, which JSON.stringify writes as escapes. */
 const jsonbUnsafe = /\\u(0000|d[89a-f])/i;
@@ -30,11 +31,11 @@ export function toJsonbText(value: unknown): string {
 
 function encodeValue(value: unknown, encode: ColumnEncoding | undefined): string {
   if (value === null || value === undefined) return '\\N';
-  let text: string;
-  if (encode === 'json') text = toJsonbText(value);
-  else if (encode === 'date') text = (value as Date).toISOString();
-  else text = String(value);
-  return text.replace(copyEscapes, (c) => copyEscape[c]!);
+  // JSON text has no raw tab, newline or carriage return (JSON.stringify escapes them): only its
+  // backslashes need doubling, which a plain replaceAll does several times faster than the regex.
+  if (encode === 'json') return toJsonbText(value).replaceAll('\\', '\\\\');
+  const text = encode === 'date' ? (value as Date).toISOString() : String(value);
+  return copyEscapes.test(text) ? text.replace(copyEscapesAll, (c) => copyEscape[c]!) : text;
 }
 
 /** COPY text of `rows`; `constants` (already encoded) end every line. */
