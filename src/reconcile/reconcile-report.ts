@@ -314,7 +314,7 @@ export async function startReconciliation(
           0,
         );
         const status = differences ? 'differs' : 'matched';
-        const finished = await client.query<{ finished_at: Date }>(
+        const finished = await client.query<{ finished_at: Date | string }>(
           `update reconciliations set status = $2, summary = $3, finished_at = clock_timestamp() where id = $1 returning finished_at`,
           [id, status, JSON.stringify({ differences, streams })],
         );
@@ -327,7 +327,7 @@ export async function startReconciliation(
           environment,
           startedBy: input.startedBy,
           startedAt: startedAt.toISOString(),
-          finishedAt: finished.rows[0]!.finished_at.toISOString(),
+          finishedAt: new Date(finished.rows[0]!.finished_at).toISOString(),
           status,
           differences,
           streams,
@@ -442,29 +442,31 @@ async function compare(
       reportTotal = totals.rows[0].report;
       storedTotal = totals.rows[0].stored;
     }
-    const groups: [DifferenceKind, string, string][] = [];
+    // Groups are joined by their label: an undated invoice, or one without a business unit, is
+    // counted under "(no date)" or "(no business unit)".
+    const groups: [DifferenceKind, (t: string) => string][] = [];
     if (r.carried.has('invoiceDate'))
-      groups.push(['day_totals', 'invoice_date', `coalesce(to_char(g.key, 'YYYY-MM-DD'), '(no date)')`]);
+      groups.push(['day_totals', (t) => `coalesce(to_char(${t}.invoice_date, 'YYYY-MM-DD'), '(no date)')`]);
     if (r.carried.has('businessUnit.name'))
-      groups.push(['business_unit_totals', 'business_unit', `coalesce(g.key, '(no business unit)')`]);
-    for (const [kind, column, label] of groups) {
+      groups.push(['business_unit_totals', (t) => `coalesce(${t}.business_unit, '(no business unit)')`]);
+    for (const [kind, label] of groups) {
       const totalValues = withTotal
-        ? `, ('total', to_char(round(g.report_total, 2), 'FM999999999999990.00'), to_char(round(g.stored_total, 2), 'FM999999999999990.00'),
+        ? `, ('total', to_char(round(coalesce(g.report_total, 0), 2), 'FM999999999999990.00'), to_char(round(coalesce(g.stored_total, 0), 2), 'FM999999999999990.00'),
              round(coalesce(g.report_total, 0), 2) <> round(coalesce(g.stored_total, 0), 2))`
         : '';
       await q(
-        `${insert} select ${ours}, '${kind}', null, ${label}, v.field, v.report_value, v.stored_value, null
+        `${insert} select ${ours}, '${kind}', null, g.key, v.field, v.report_value, v.stored_value, null
          from (
            select coalesce(a.key, b.key) as key, a.n as report_count, b.n as stored_count, a.total as report_total, b.total as stored_total
-           from (select "${column}" as key, count(*) as n, sum(total) as total from "${first}" group by 1) a
-           full join (select s."${column}" as key, count(*) as n, sum(s.total) as total from ${stored} group by 1) b
-             on a.key is not distinct from b.key
+           from (select ${label('r')} as key, count(*) as n, sum(r.total) as total from "${first}" r group by 1) a
+           full join (select ${label('s')} as key, count(*) as n, sum(s.total) as total from ${stored} group by 1) b
+             on a.key = b.key
          ) g
          cross join lateral (values ('count', coalesce(g.report_count, 0)::text, coalesce(g.stored_count, 0)::text,
                                      coalesce(g.report_count, 0) <> coalesce(g.stored_count, 0))${totalValues})
            as v(field, report_value, stored_value, differs)
          where v.differs
-         order by g.key nulls last, v.field`,
+         order by g.key, v.field`,
       );
     }
   }

@@ -28,8 +28,8 @@ interface ReconciliationRow {
   company_id: number;
   environment: 'production' | 'integration';
   started_by: string;
-  started_at: Date;
-  finished_at: Date;
+  started_at: Date | string;
+  finished_at: Date | string;
   status: 'matched' | 'differs';
   summary: Pick<ReconciliationSummary, 'differences' | 'streams'>;
 }
@@ -40,8 +40,8 @@ const view = (r: ReconciliationRow): ReconciliationSummary => ({
   companyId: r.company_id,
   environment: r.environment,
   startedBy: r.started_by,
-  startedAt: r.started_at.toISOString(),
-  finishedAt: r.finished_at.toISOString(),
+  startedAt: new Date(r.started_at).toISOString(),
+  finishedAt: new Date(r.finished_at).toISOString(),
   status: r.status,
   differences: r.summary.differences,
   streams: r.summary.streams,
