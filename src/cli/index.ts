@@ -84,8 +84,9 @@ Commands:
   import --company <id> --kind customers|invoices [--environment production|integration]
        [--mapping <file.json>] [--dry-run] <file.csv>
                       import a ServiceTitan report export into the company's rows (the manual
-                      path); a line per 10,000 rows; --dry-run parses, maps and validates and
-                      writes nothing; exit code 2 when the file or its columns are refused
+                      path); progress (rows read) live on a terminal, else a line per 10,000 rows
+                      on stderr; --dry-run parses, maps and validates and writes nothing; --json
+                      prints the result; exit code 2 when the file or its columns are refused
   reconcile --credential <id> [--customers <file.csv>] [--invoices <file.csv>]
        [--mapping <file.json>] [--out <dir>]
                       compare ServiceTitan report exports with what the credential's syncs stored:
@@ -182,7 +183,7 @@ async function main(argv: string[]) {
   if (command === 'credentials' || command === 'companies')
     return catalogCommand(command, positionals, values, out);
   if (command === 'setup') return setupCommand(out);
-  if (command === 'import') return importCliCommand(values, sub);
+  if (command === 'import') return importCliCommand(values, sub, out);
   if (command === 'reconcile') return reconcileCliCommand(values, out);
   if (command === 'flags') return flagsCliCommand(sub, positionals.slice(2), values.company, out);
   if (command !== 'migrate') throw new UsageError(`Unknown command "${command}".\n\n${usage}`);
@@ -278,12 +279,16 @@ async function flagsCliCommand(
 }
 
 /** `import`: exit code 2 for a file, mapping or column set it refuses, nothing written. */
-async function importCliCommand(values: Parameters<typeof parseImportOptions>[0], file: string | undefined) {
+async function importCliCommand(
+  values: Parameters<typeof parseImportOptions>[0],
+  file: string | undefined,
+  out: Output,
+) {
   try {
     const options = parseImportOptions(values, file);
     await withDatabase(async ({ logger, orm }) => {
       await migrateUp(orm);
-      await importCommand({ orm, logger, write: (line) => process.stdout.write(`${line}\n`) }, options);
+      await importCommand({ orm, logger, out }, options);
     });
   } catch (error) {
     if (!(error instanceof ImportUsageError)) throw error;
