@@ -93,7 +93,9 @@ Commands:
                       records missing on either side, field mismatches (names, amounts to the
                       cent, dates, active state: the fields the report carries), invoice totals per
                       day and per business unit; an invoice report covers its first to last invoice
-                      date. Prints the summary, writes the details to <dir> (default
+                      date; --mapping names other columns, for both reports or per kind
+                      ({"customers": {…}, "invoices": {…}}). Prints the summary, writes the
+                      details to <dir> (default
                       ./reconciliations) as reconciliation-<id>.csv and .json, and keeps it (GET
                       /api/reconciliations/<id>). Exit code 0 when they match, 1 when they differ,
                       2 on bad input (nothing is written)
