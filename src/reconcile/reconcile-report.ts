@@ -277,6 +277,13 @@ export async function startReconciliation(
         await flush();
       } catch (error) {
         await end(error);
+        // The import's column check words its refusal for imports.
+        if (error instanceof AppError && error.code === 'invalid_import')
+          throw new AppError(
+            'invalid_import',
+            error.message.replace('cannot be imported', 'cannot be reconciled'),
+            error.details,
+          );
         if (error instanceof Error && 'code' in error && String(error.code).startsWith('CSV_'))
           throw new AppError('invalid_import', `The ${kind} report is not valid CSV: ${error.message}`);
         throw error;
