@@ -383,15 +383,15 @@ describe('reconciliation of report exports with the synced rows', () => {
       const names = rowsOf(exportOf('customers'))
         .slice(0, 2)
         .map((r) => Number(r['Customer ID']));
-      const changed = await upload(credentialId, [
-        {
-          name: 'customers',
-          filename: 'changed.csv',
-          text: exportOf('customers', {
-            names: { [names[0]!]: 'Renamed Person', [names[1]!]: 'Another Name' },
-          }),
-        },
-      ]);
+      // The sandbox's download takes the differences in its query.
+      const download = await fetch(
+        `${h.sandbox.url}/sandbox/reports/${SYNCED}/customers.csv?names=${names[0]}:Renamed%20Person,${names[1]}:Another%20Name`,
+      );
+      const text = await download.text();
+      expect(text).toBe(
+        exportOf('customers', { names: { [names[0]!]: 'Renamed Person', [names[1]!]: 'Another Name' } }),
+      );
+      const changed = await upload(credentialId, [{ name: 'customers', filename: 'changed.csv', text }]);
       expect(changed.status).toBe(201);
       expect(changed.body).toMatchObject({ status: 'differs', differences: 2, startedBy: 'ADMIN_TOKEN' });
       expect(changed.body.streams.invoices).toBeUndefined();
