@@ -625,6 +625,11 @@ export const reconciliationView = z
     streams: z.object({ customers: reconciledStream.optional(), invoices: reconciledStream.optional() }),
   })
   .meta({ id: 'Reconciliation' });
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD');
+export const reconcileQuery = z
+  .strictObject({ from: day.optional(), to: day.optional() })
+  .refine((q) => (q.from === undefined) === (q.to === undefined), 'from and to go together')
+  .describe('The invoice dates an invoice report covers (default: its first to last invoice date).');
 export const reconciliationList = z.object({ items: z.array(reconciliationView) });
 export const differenceView = z
   .object({

@@ -88,12 +88,12 @@ Commands:
                       on stderr; --dry-run parses, maps and validates and writes nothing; --json
                       prints the result; exit code 2 when the file or its columns are refused
   reconcile --credential <id> [--customers <file.csv>] [--invoices <file.csv>]
-       [--mapping <file.json>] [--out <dir>]
+       [--mapping <file.json>] [--from <date> --to <date>] [--out <dir>]
                       compare ServiceTitan report exports with what the credential's syncs stored:
                       records missing on either side, field mismatches (names, amounts to the
                       cent, dates, active state: the fields the report carries), invoice totals per
                       day and per business unit; an invoice report covers its first to last invoice
-                      date; --mapping names other columns, for both reports or per kind
+                      date, or the invoice dates --from --to (YYYY-MM-DD) when given; --mapping names other columns, for both reports or per kind
                       ({"customers": {…}, "invoices": {…}}). Prints the summary, writes the
                       details to <dir> (default
                       ./reconciliations) as reconciliation-<id>.csv and .json, and keeps it (GET

@@ -22,6 +22,7 @@ export interface ReconcileOptions {
   files: Partial<Record<ReportKind, string>>;
   mappingFile?: string | undefined;
   out: string;
+  period?: { from: string; to: string } | undefined;
 }
 
 export function parseReconcileOptions(values: {
@@ -30,6 +31,8 @@ export function parseReconcileOptions(values: {
   invoices?: string | undefined;
   mapping?: string | undefined;
   out?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
 }): ReconcileOptions {
   const credentialId = parseId(values.credential, 'reconcile needs --credential <id>: it');
   const files: ReconcileOptions['files'] = {};
@@ -37,7 +40,12 @@ export function parseReconcileOptions(values: {
   if (values.invoices) files.invoices = values.invoices;
   if (!files.customers && !files.invoices)
     throw new UsageError('reconcile needs a report: --customers <file.csv>, --invoices <file.csv>, or both.');
-  return { credentialId, files, mappingFile: values.mapping, out: values.out ?? 'reconciliations' };
+  if ((values.from === undefined) !== (values.to === undefined))
+    throw new UsageError('--from and --to go together: the invoice dates the invoice report covers.');
+  const period = values.from && values.to ? { from: values.from, to: values.to } : undefined;
+  if (period && !(/^\d{4}-\d\d-\d\d$/.test(period.from) && /^\d{4}-\d\d-\d\d$/.test(period.to)))
+    throw new UsageError('--from and --to are dates, YYYY-MM-DD.');
+  return { credentialId, files, mappingFile: values.mapping, out: values.out ?? 'reconciliations', period };
 }
 
 async function readMapping(file: string): Promise<Partial<Record<ReportKind, ColumnMapping>>> {
@@ -107,7 +115,7 @@ export async function reconcileReportsCommand(
     async function compareReports(report: (text: string) => void) {
       const session = await startReconciliation(
         { orm: deps.orm },
-        { credentialId: options.credentialId, startedBy: 'cli' },
+        { credentialId: options.credentialId, startedBy: 'cli', period: options.period },
       );
       for (const kind of kinds) {
         const file = options.files[kind]!;

@@ -153,6 +153,8 @@ export interface ReconcileDeps {
 
 const BATCH = 2000;
 
+const isDay = (text: string) => /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(text));
+
 /**
  * A reconciliation of report exports with what a credential's syncs stored, in three steps so
  * files can come one after the other (an upload's parts): `start`, `load` each report, `finish`.
@@ -166,8 +168,21 @@ const BATCH = 2000;
  */
 export async function startReconciliation(
   deps: ReconcileDeps,
-  input: { credentialId: number; startedBy: string },
+  input: {
+    credentialId: number;
+    startedBy: string;
+    /** The invoice dates an invoice report covers, when it says (else its first to last). */
+    period?: { from: string; to: string } | undefined;
+  },
 ) {
+  if (
+    input.period &&
+    !(isDay(input.period.from) && isDay(input.period.to) && input.period.from <= input.period.to)
+  )
+    throw new AppError(
+      'validation_failed',
+      'The period is two dates, YYYY-MM-DD, the first not after the second.',
+    );
   const credential = await deps.orm.em
     .fork()
     .findOne(ServiceTitanCredential, input.credentialId, { populate: ['company'] });
@@ -315,7 +330,14 @@ export async function startReconciliation(
         const id = created.rows[0]!.id;
         const streams: Partial<Record<ReportKind, StreamSummary>> = {};
         for (const [kind, report] of loaded)
-          streams[kind] = await compare(client, { id, kind, companyId, environment, ...report });
+          streams[kind] = await compare(client, {
+            id,
+            kind,
+            companyId,
+            environment,
+            period: input.period,
+            ...report,
+          });
         const differences = Object.values(streams).reduce(
           (n, s) => n + Object.values(s.differences).reduce((a, b) => a + b, 0),
           0,
@@ -360,6 +382,7 @@ async function compare(
     kind: ReportKind;
     companyId: number;
     environment: RowEnvironment;
+    period: { from: string; to: string } | undefined;
     file: string;
     rows: number;
     carried: Set<string>;
@@ -391,11 +414,14 @@ async function compare(
      from reconcile_unreadable where stream = '${r.kind}'`,
   );
 
-  // A date-bounded invoice report: stored invoices outside its first..last invoice date are not
-  // expected in it (undated ones only when the report has undated rows too).
+  // A date-bounded invoice report: stored invoices outside its period (given, or its first..last
+  // invoice date) are not expected in it (undated ones only when the report has undated rows too).
   let period: StreamSummary['period'] = null;
   let scope = 'true';
-  if (r.kind === 'invoices' && r.carried.has('invoiceDate')) {
+  if (r.kind === 'invoices' && r.period) {
+    period = r.period;
+    scope = `(s.invoice_date between '${r.period.from}' and '${r.period.to}')`;
+  } else if (r.kind === 'invoices' && r.carried.has('invoiceDate')) {
     const bounds = await client.query<{ from: string | null; to: string | null; undated: boolean }>(
       `select to_char(min(invoice_date), 'YYYY-MM-DD') as "from", to_char(max(invoice_date), 'YYYY-MM-DD') as "to",
               bool_or(invoice_date is null) as undated from "${first}"`,

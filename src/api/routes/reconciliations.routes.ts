@@ -3,6 +3,7 @@ import {
   differenceCsv,
   differenceList,
   idParams,
+  reconcileQuery,
   reconciliationList,
   reconciliationView,
 } from '../schemas.js';
@@ -33,11 +34,18 @@ export function reconciliationRoutes(reconciliations: ReturnType<typeof createRe
         'Reconcile ServiceTitan report exports (multipart/form-data: customers and/or invoices file parts) with the credential’s stored rows',
       access: 'operate',
       params: idParams,
+      query: reconcileQuery,
       status: 201,
       response: reconciliationView,
       // The reconciliation commits in its own transaction, not the route's.
       audit: { action: 'reconciliation.create', target: 'reconciliation', atomic: false },
-      handler: ({ params }, ctx, req) => reconciliations.create(ctx, params.id, req),
+      handler: ({ params, query }, ctx, req) =>
+        reconciliations.create(
+          ctx,
+          params.id,
+          req,
+          query.from && query.to ? { from: query.from, to: query.to } : undefined,
+        ),
     }),
     route({
       method: 'get',

@@ -66,7 +66,12 @@ export function createReconciliationService(deps: { orm: MikroORM; maxBytes: num
   }
 
   return {
-    async create(ctx: RouteContext, credentialId: number, req: Request): Promise<ReconciliationSummary> {
+    async create(
+      ctx: RouteContext,
+      credentialId: number,
+      req: Request,
+      period?: { from: string; to: string },
+    ): Promise<ReconciliationSummary> {
       await visibleCredential(ctx, credentialId);
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > 2 * deps.maxBytes + 64 * 1024)
@@ -82,7 +87,7 @@ export function createReconciliationService(deps: { orm: MikroORM; maxBytes: num
       });
       const session: ReconciliationSession = await startReconciliation(
         { orm: deps.orm },
-        { credentialId, startedBy: ctx.principal.name },
+        { credentialId, startedBy: ctx.principal.name, period },
       );
       let mapping: Partial<Record<ReportKind, ColumnMapping>> = {};
       let over = false;

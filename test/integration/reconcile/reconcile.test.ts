@@ -317,6 +317,42 @@ describe('reconciliation of report exports with the synced rows', () => {
       expect(Number(stored[0]!.n)).toBe(expected.size);
     }, 120_000);
 
+    it('when an invoice report covers some days, then only stored invoices of those days are expected in it', async () => {
+      const text = exportOf('invoices');
+      const [header] = text.split('\r\n');
+      const rows = rowsOf(text);
+      const dates = rows.map((r) => r['Invoice Date']!).sort();
+      const day = dates[Math.floor(dates.length / 2)]!;
+      const ofDay = text
+        .split('\r\n')
+        .slice(1)
+        .filter((line) => line.split(',')[2] === day);
+      expect(ofDay.length).toBe(rows.filter((r) => r['Invoice Date'] === day).length);
+      const report = await file('invoices-one-day.csv', `${header}\r\n${ofDay.join('\r\n')}\r\n`);
+      const base = [
+        '--credential',
+        String(credentialId),
+        '--invoices',
+        report,
+        '--out',
+        join(dir, 'days'),
+        '--json',
+      ];
+
+      const inferred = await stsync(base);
+      expect(inferred.code).toBe(0);
+      expect(JSON.parse(inferred.stdout).streams.invoices).toMatchObject({
+        period: { from: day, to: day },
+        reportRows: ofDay.length,
+        storedRows: ofDay.length,
+      });
+      const given = await stsync([...base, '--from', dates[0]!, '--to', dates.at(-1)!]);
+      expect(given.code).toBe(1);
+      const summary = JSON.parse(given.stdout).streams.invoices;
+      expect(summary).toMatchObject({ period: { from: dates[0], to: dates.at(-1) }, storedRows: 160 });
+      expect(summary.differences.missing_in_report).toBe(160 - ofDay.length);
+    }, 120_000);
+
     it('when the input is bad, then it exits 2 with the reason and writes nothing', async () => {
       const before = await reconciliations();
       const out = join(dir, 'refused');
@@ -340,6 +376,10 @@ describe('reconciliation of report exports with the synced rows', () => {
         ],
         [['--credential', String(credentialId), '--out', out], 'reconcile needs a report'],
         [['--invoices', invoices], 'reconcile needs --credential <id>'],
+        [
+          ['--credential', String(credentialId), '--invoices', invoices, '--from', '2026-01-01'],
+          '--from and --to go together',
+        ],
       ];
       for (const [args, reason] of cases) {
         const result = await stsync(args);
@@ -480,6 +520,16 @@ describe('reconciliation of report exports with the synced rows', () => {
       expect(unknown.status).toBe(400);
       const none = await upload(credentialId, []);
       expect(none.status).toBe(400);
+      const halfPeriod = await h.call(
+        'post',
+        `/api/credentials/${credentialId}/reconciliations?from=2026-01-01`,
+        {
+          raw: `--${BOUNDARY}--\r\n`,
+          contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+        },
+      );
+      expect(halfPeriod.status).toBe(400);
+      expect(halfPeriod.body.error).toBe('validation_failed');
       expect(await reconciliations()).toBe(before);
     }, 60_000);
   });
