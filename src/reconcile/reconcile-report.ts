@@ -152,6 +152,7 @@ export interface ReconcileDeps {
 }
 
 const BATCH = 2000;
+const STAND_IN_DATE = '1970-01-01T00:00:00Z';
 
 const isDay = (text: string) => /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(text));
 
@@ -244,6 +245,7 @@ export async function startReconciliation(
       );
       source.once('error', (error) => parser.destroy(error));
       let columns: ResolvedColumns | undefined;
+      let defaults: Record<string, unknown> | undefined;
       let staged: Record<string, unknown>[] = [];
       let unreadable: { stream: string; line: number; external_id: string | null; reason: string }[] = [];
       let rows = 0;
@@ -268,11 +270,18 @@ export async function startReconciliation(
           info: { lines: number };
         }>) {
           if (!columns) {
-            columns = resolveColumns(kind, cells, options.mapping);
+            // A report without Modified On (or, for invoices, Created On) can still be compared:
+            // the map gets a stand-in, and what the report lacks is not compared.
+            columns = resolveColumns(kind, cells, options.mapping, ['modifiedOn', 'createdOn']);
+            const has = new Set(columns.fields.map((c) => c?.field));
+            defaults =
+              has.has('modifiedOn') || (kind === 'invoices' && has.has('createdOn'))
+                ? undefined
+                : { modifiedOn: STAND_IN_DATE };
             continue;
           }
           rows++;
-          const mapped = mapReportRow(columns, cells, { companyId, environment });
+          const mapped = mapReportRow(columns, cells, { companyId, environment }, defaults);
           if (mapped.ok) {
             const row: Record<string, unknown> = { line: info.lines, external_id: mapped.row.externalId };
             for (const c of fields) row[c.column] = mapped.row[c.row] ?? null;

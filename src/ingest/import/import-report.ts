@@ -241,10 +241,13 @@ export function mapReportRow(
   columns: ResolvedColumns,
   cells: readonly string[],
   ctx: MapContext,
+  /** Fields a row without them takes (the report's columns win). */
+  defaults?: Record<string, unknown>,
 ): { ok: true; row: Record<string, unknown> } | { ok: false; externalId: string | null; reason: string } {
   const read = reportRecord(columns, cells);
   if (!read.ok) return read;
-  const mapped = (syncStreams[columns.kind] as SyncStream).map(read.record as never, ctx);
+  const record = defaults ? { ...defaults, ...read.record } : read.record;
+  const mapped = (syncStreams[columns.kind] as SyncStream).map(record as never, ctx);
   if (!mapped.ok) return mapped;
   const row = mapped.row as Record<string, unknown>;
   if (columns.kind === 'customers') {

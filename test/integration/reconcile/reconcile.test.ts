@@ -353,6 +353,31 @@ describe('reconciliation of report exports with the synced rows', () => {
       expect(summary.differences.missing_in_report).toBe(160 - ofDay.length);
     }, 120_000);
 
+    it('when a report has no Modified On, then it is compared on the columns it has', async () => {
+      const first = rowsOf(exportOf('customers'))[2]!['Customer ID']!;
+      // Modified On is the last column of the sandbox's customer report.
+      const lines = exportOf('customers', { names: { [Number(first)]: 'Not The Name' } })
+        .split('\r\n')
+        .map((line) => (line ? line.slice(0, line.lastIndexOf(',')) : line));
+      expect(lines[0]!.endsWith('Created On')).toBe(true);
+      const report = await file('customers-no-modified.csv', lines.join('\r\n'));
+      const result = await stsync([
+        '--credential',
+        String(credentialId),
+        '--customers',
+        report,
+        '--out',
+        join(dir, 'no-modified'),
+        '--json',
+      ]);
+      expect(result.code).toBe(1);
+      const summary = JSON.parse(result.stdout).streams.customers;
+      expect(summary.fields).not.toContain('modifiedOn');
+      expect(summary.fields).toContain('createdOn');
+      expect(summary.differences).toEqual({ field_mismatch: 1 });
+      expect(summary.fieldMismatches).toEqual({ name: 1 });
+    }, 120_000);
+
     it('when the input is bad, then it exits 2 with the reason and writes nothing', async () => {
       const before = await reconciliations();
       const out = join(dir, 'refused');
