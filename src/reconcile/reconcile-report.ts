@@ -196,8 +196,8 @@ export async function startReconciliation(
   const pool = (await deps.orm.em.getConnection().getNativeClient()) as unknown as Pool;
   const client: PoolClient = await pool.connect();
   let open = true;
-  await client.query('begin');
   try {
+    await client.query('begin');
     for (const kind of ['customers', 'invoices'] as const) {
       const columns = comparedFields[kind].map((c) => `"${c.column}" ${sqlType[c.type]}`).join(', ');
       await client.query(
