@@ -19,6 +19,7 @@ import { companyRoutes } from './routes/companies.routes.js';
 import { credentialRoutes } from './routes/credentials.routes.js';
 import { flagRoutes } from './routes/flags.routes.js';
 import { importRoutes } from './routes/imports.routes.js';
+import { reconciliationRoutes } from './routes/reconciliations.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { scheduleRoutes } from './routes/schedules.routes.js';
 import { createSessionRoutes, createSignInLinkRoutes } from './routes/session.routes.js';
@@ -29,6 +30,7 @@ import { createCredentialService } from './services/credentials.service.js';
 import { createDashboardService } from './services/dashboard.service.js';
 import { createFlagService } from './services/flags.service.js';
 import { createImportService, DEFAULT_IMPORT_MAX_BYTES } from './services/imports.service.js';
+import { createReconciliationService } from './services/reconciliations.service.js';
 import { createScheduleRoutesService } from './services/schedules.service.js';
 import { createSetupService, type SetupOptions } from './services/setup.service.js';
 import { createSyncService } from './services/syncs.service.js';
@@ -58,7 +60,7 @@ export interface AdminApiOptions {
   sandbox?: SandboxDirectory | undefined;
   /** Default 100kb. */
   bodyLimit?: string;
-  /** The largest report an import accepts (IMPORT_MAX_BYTES, default 500 MB); streamed, never held. */
+  /** The largest report an import or a reconciliation accepts (IMPORT_MAX_BYTES, default 500 MB); streamed, never held. */
   importMaxBytes?: number;
   progressPollMs?: number;
   /** What the Setup page's checks (GET /api/setup) look at; absent answers 503. */
@@ -116,9 +118,17 @@ export function createAdminRoutes(deps: AdminApiOptions) {
       ...scheduleRoutes(createScheduleRoutesService({ schedules: deps.schedules })),
       ...flagRoutes(createFlagService()),
       ...(base
-        ? importRoutes(
-            createImportService({ ...base, maxBytes: deps.importMaxBytes ?? DEFAULT_IMPORT_MAX_BYTES }),
-          )
+        ? [
+            ...importRoutes(
+              createImportService({ ...base, maxBytes: deps.importMaxBytes ?? DEFAULT_IMPORT_MAX_BYTES }),
+            ),
+            ...reconciliationRoutes(
+              createReconciliationService({
+                orm: base.orm,
+                maxBytes: deps.importMaxBytes ?? DEFAULT_IMPORT_MAX_BYTES,
+              }),
+            ),
+          ]
         : []),
       ...adminRoutes({
         // Next run times only where schedules are configured, as every other schedule answer.

@@ -86,6 +86,11 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: { versio
         description: 'Server-sent events: `progress` while the run is active, then one `end`.',
         content: { 'text/event-stream': { schema: toSchema(route.event, 'output', components) } },
       };
+    } else if (route.kind === 'download') {
+      responses['200'] = {
+        description: route.summary,
+        content: { [route.contentType]: { schema: toSchema(route.response, 'output', components) } },
+      };
     } else if (route.status === 204) {
       responses['204'] = { description: 'Done' };
     } else {
@@ -105,7 +110,9 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: { versio
     }
     paths[path] ??= {};
     paths[path][route.method] = {
-      operationId: `${route.method}${route.path.replace(/\/:?(\w)(\w*)/g, (_m, a: string, b: string) => a.toUpperCase() + b)}`,
+      operationId: `${route.method}${route.path
+        .replace(/\/:?(\w)(\w*)/g, (_m, a: string, b: string) => a.toUpperCase() + b)
+        .replace(/\.(\w)/g, (_m, a: string) => a.toUpperCase())}`,
       summary: route.summary,
       tags: [route.tag],
       'x-required-access': route.access,

@@ -64,7 +64,16 @@ export interface StreamRoute<P, Q, B> extends RouteBase<P, Q, B> {
   handler(input: RouteInput<P, Q, B>, ctx: RouteContext, res: Response): Promise<void>;
 }
 
-export type RouteDef<P, Q, B> = JsonRoute<P, Q, B> | StreamRoute<P, Q, B>;
+/** A file the handler streams itself (CSV, or JSON too large to build in memory). */
+export interface DownloadRoute<P, Q, B> extends RouteBase<P, Q, B> {
+  kind: 'download';
+  contentType: 'text/csv' | 'application/json';
+  /** Documents the file's content. */
+  response: Schema;
+  handler(input: RouteInput<P, Q, B>, ctx: RouteContext, res: Response): Promise<void>;
+}
+
+export type RouteDef<P, Q, B> = JsonRoute<P, Q, B> | StreamRoute<P, Q, B> | DownloadRoute<P, Q, B>;
 export type AnyRoute = RouteDef<Schema | undefined, Schema | undefined, Schema | undefined>;
 
 /** Typed helper: infers params/query/body from their schemas. */
@@ -158,7 +167,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], deps: M
         ctx.audit.details = { fields: Object.keys(req.body as object).sort() };
 
       try {
-        if (def.kind === 'sse') {
+        if (def.kind === 'sse' || def.kind === 'download') {
           await def.handler(input, ctx, res);
           await record('success');
           return;

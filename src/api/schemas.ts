@@ -587,3 +587,72 @@ export const importResultView = z
     ),
   })
   .meta({ id: 'ImportResult' });
+
+// Reconciliations -----------------------------------------------------------------------------
+const differenceCounts = z.object({
+  missing_in_store: z.int().optional(),
+  missing_in_report: z.int().optional(),
+  field_mismatch: z.int().optional(),
+  day_totals: z.int().optional(),
+  business_unit_totals: z.int().optional(),
+  duplicate_in_report: z.int().optional(),
+  unreadable_row: z.int().optional(),
+});
+const reconciledStream = z
+  .object({
+    file: z.string(),
+    reportRows: z.int(),
+    storedRows: z.int(),
+    fields: z.array(z.string()),
+    period: z.object({ from: z.string(), to: z.string() }).nullable(),
+    reportTotal: z.string().nullable(),
+    storedTotal: z.string().nullable(),
+    differences: differenceCounts,
+    fieldMismatches: z.record(z.string(), z.int()),
+  })
+  .meta({ id: 'ReconciledStream' });
+export const reconciliationView = z
+  .object({
+    id: z.int(),
+    credentialId: z.int(),
+    companyId: z.int(),
+    environment: z.enum(['production', 'integration']),
+    startedBy: z.string(),
+    startedAt: dateTime,
+    finishedAt: dateTime,
+    status: z.enum(['matched', 'differs']),
+    differences: z.int(),
+    streams: z.object({ customers: reconciledStream.optional(), invoices: reconciledStream.optional() }),
+  })
+  .meta({ id: 'Reconciliation' });
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD');
+export const reconcileQuery = z
+  .strictObject({ from: day.optional(), to: day.optional() })
+  .refine((q) => (q.from === undefined) === (q.to === undefined), 'from and to go together')
+  .describe('The invoice dates an invoice report covers (default: its first to last invoice date).');
+export const reconciliationList = z.object({ items: z.array(reconciliationView) });
+export const differenceView = z
+  .object({
+    stream: z.enum(['customers', 'invoices']),
+    kind: z.enum([
+      'missing_in_store',
+      'missing_in_report',
+      'field_mismatch',
+      'day_totals',
+      'business_unit_totals',
+      'duplicate_in_report',
+      'unreadable_row',
+    ]),
+    externalId: z.string().nullable(),
+    groupKey: z.string().nullable(),
+    field: z.string().nullable(),
+    reportValue: z.string().nullable(),
+    storedValue: z.string().nullable(),
+    line: z.int().nullable(),
+  })
+  .meta({ id: 'ReconciliationDifference' });
+export const differenceList = z.array(differenceView);
+/** The CSV download: a header line, then one line per difference with differenceView's fields. */
+export const differenceCsv = z
+  .string()
+  .describe('stream,kind,external_id,group_key,field,report_value,stored_value,line (RFC 4180)');

@@ -7,6 +7,8 @@ import { AppError } from '../errors.js';
 import { type ImportResult, importReport } from '../ingest/import/import-report.js';
 import { type ColumnMapping, type ReportKind, reportKinds } from '../ingest/import/report-columns.js';
 import type { Logger } from '../logger.js';
+import { runWithProgress } from './progress.js';
+import type { Output } from './support.js';
 
 export interface ImportOptions {
   companyId: number;
@@ -54,11 +56,12 @@ export function parseImportOptions(
 const mappingSchema = z.record(z.string(), z.string().nullable());
 
 /**
- * `stsync import`: a report export file into the company's rows, as the API's imports do. A line
- * per 10,000 rows; the summary lists the first skipped rows with their line and reason.
+ * `stsync import`: a report export file into the company's rows, as the API's imports do.
+ * Progress (rows read) live on a terminal, a line per 10,000 rows otherwise, on stderr; the
+ * summary lists the first skipped rows with their line and reason (`--json`: the result as JSON).
  */
 export async function importCommand(
-  deps: { orm: MikroORM; logger: Logger; write: (line: string) => void },
+  deps: { orm: MikroORM; logger: Logger; out: Output },
   options: ImportOptions,
 ): Promise<ImportResult> {
   let mapping: ColumnMapping | undefined;
@@ -84,28 +87,45 @@ export async function importCommand(
       reject(new ImportUsageError(`cannot read ${options.file}: ${error.message}`)),
     );
   });
-  const result = await importReport(deps, {
-    companyId: options.companyId,
-    environment: options.environment,
-    kind: options.kind,
-    source,
-    sourceName: basename(options.file),
-    mapping,
-    dryRun: options.dryRun,
-    onProgress: (rows) => deps.write(`${rows.toLocaleString('en-US')} rows read`),
-  }).catch((error: unknown) => {
+  const [outcome] = await runWithProgress(
+    [
+      {
+        title: `import ${options.kind} from ${basename(options.file)}`,
+        // The live list does not pass errors on: the outcome carries them.
+        run: (report: (text: string) => void) =>
+          importReport(deps, {
+            companyId: options.companyId,
+            environment: options.environment,
+            kind: options.kind,
+            source,
+            sourceName: basename(options.file),
+            mapping,
+            dryRun: options.dryRun,
+            onProgress: (rows) => report(`  ${rows.toLocaleString('en-US')} rows read`),
+          }).then(
+            (result) => ({ result }),
+            (error: unknown) => ({ error }),
+          ),
+      },
+    ],
+    (_item, text) => deps.out.note(text.trim()),
+  );
+  if (!outcome || 'error' in outcome) {
+    const error = outcome ? outcome.error : new Error('the import did not finish');
     if (error instanceof AppError && (error.code === 'invalid_import' || error.code === 'not_found'))
       throw new ImportUsageError(error.message);
     throw error;
-  });
+  }
+  const { result } = outcome;
+  deps.out.data({ file: basename(options.file), kind: options.kind, ...result });
   const what = options.dryRun ? 'dry run (nothing written)' : `run ${result.syncRunId}`;
-  deps.write(
+  deps.out.line(
     `${options.kind} import of ${basename(options.file)}, ${what}: ${result.rows} rows, ${result.upserted} written, ${result.skipped} skipped`,
   );
   for (const s of result.skippedSample)
-    deps.write(`  line ${s.line}${s.externalId ? ` (id ${s.externalId})` : ''}: ${s.reason}`);
+    deps.out.line(`  line ${s.line}${s.externalId ? ` (id ${s.externalId})` : ''}: ${s.reason}`);
   if (result.skipped > result.skippedSample.length)
-    deps.write(
+    deps.out.line(
       `  … and ${result.skipped - result.skippedSample.length} more (GET /api/syncs/${result.syncRunId}/skipped)`,
     );
   return result;

@@ -18,6 +18,7 @@ import { flagsCommand, formatFlags } from './flags.command.js';
 import { ImportUsageError, importCommand, parseImportOptions } from './import.command.js';
 import { rotateKeys } from './keys.command.js';
 import { runWithProgress } from './progress.js';
+import { parseReconcileOptions, reconcileReportsCommand } from './reconcile.command.js';
 import { confirm, createOutput, type Output, parseId, UsageError } from './support.js';
 import {
   dryRunSync,
@@ -83,15 +84,29 @@ Commands:
   import --company <id> --kind customers|invoices [--environment production|integration]
        [--mapping <file.json>] [--dry-run] <file.csv>
                       import a ServiceTitan report export into the company's rows (the manual
-                      path); a line per 10,000 rows; --dry-run parses, maps and validates and
-                      writes nothing; exit code 2 when the file or its columns are refused
+                      path); progress (rows read) live on a terminal, else a line per 10,000 rows
+                      on stderr; --dry-run parses, maps and validates and writes nothing; --json
+                      prints the result; exit code 2 when the file or its columns are refused
+  reconcile --credential <id> [--customers <file.csv>] [--invoices <file.csv>]
+       [--mapping <file.json>] [--from <date> --to <date>] [--out <dir>]
+                      compare ServiceTitan report exports with what the credential's syncs stored:
+                      records missing on either side, field mismatches (names, amounts to the
+                      cent, dates, active state: the fields the report carries), invoice totals per
+                      day and per business unit; an invoice report covers its first to last invoice
+                      date, or the invoice dates --from --to (YYYY-MM-DD) when given; --mapping names other columns, for both reports or per kind
+                      ({"customers": {…}, "invoices": {…}}). Prints the summary, writes the
+                      details to <dir> (default
+                      ./reconciliations) as reconciliation-<id>.csv and .json, and keeps it (GET
+                      /api/reconciliations/<id>). Exit code 0 when they match, 1 when they differ,
+                      2 on bad input (nothing is written)
 
 Options for every command:
   --json              print JSON on stdout (one document, or JSON lines for a stream of results)
                       and nothing else; human lines and progress go to stderr
   -h, --help          this help, or a command's (stsync <command> --help)
 
-Exit codes: 0 ok, 1 the work failed (a sync failed, a bulk line failed), 2 bad input.
+Exit codes: 0 ok, 1 the work failed (a sync failed, a bulk line failed) or a reconciliation found
+differences, 2 bad input.
 
 Without DATABASE_URL/TEMPORAL_ADDRESS, commands use what a running \`npm start\` started (it
 leaves DATA_DIR/runtime.json), or else the embedded PostgreSQL under DATA_DIR (.data).
@@ -140,6 +155,10 @@ function parse(argv: string[]) {
         wait: { type: 'boolean', default: false },
         kind: { type: 'string' },
         mapping: { type: 'string' },
+        credential: { type: 'string' },
+        customers: { type: 'string' },
+        invoices: { type: 'string' },
+        out: { type: 'string' },
       },
     });
   } catch (error) {
@@ -166,7 +185,8 @@ async function main(argv: string[]) {
   if (command === 'credentials' || command === 'companies')
     return catalogCommand(command, positionals, values, out);
   if (command === 'setup') return setupCommand(out);
-  if (command === 'import') return importCliCommand(values, sub);
+  if (command === 'import') return importCliCommand(values, sub, out);
+  if (command === 'reconcile') return reconcileCliCommand(values, out);
   if (command === 'flags') return flagsCliCommand(sub, positionals.slice(2), values.company, out);
   if (command !== 'migrate') throw new UsageError(`Unknown command "${command}".\n\n${usage}`);
   if (sub !== undefined && sub !== 'up' && sub !== 'down')
@@ -261,18 +281,31 @@ async function flagsCliCommand(
 }
 
 /** `import`: exit code 2 for a file, mapping or column set it refuses, nothing written. */
-async function importCliCommand(values: Parameters<typeof parseImportOptions>[0], file: string | undefined) {
+async function importCliCommand(
+  values: Parameters<typeof parseImportOptions>[0],
+  file: string | undefined,
+  out: Output,
+) {
   try {
     const options = parseImportOptions(values, file);
     await withDatabase(async ({ logger, orm }) => {
       await migrateUp(orm);
-      await importCommand({ orm, logger, write: (line) => process.stdout.write(`${line}\n`) }, options);
+      await importCommand({ orm, logger, out }, options);
     });
   } catch (error) {
     if (!(error instanceof ImportUsageError)) throw error;
     process.stderr.write(`stsync: ${error.message}\n`);
     process.exitCode = 2;
   }
+}
+
+/** `reconcile`: every input is checked before the comparison; exit 0 matched, 1 differs, 2 bad input. */
+async function reconcileCliCommand(values: Values, out: Output) {
+  const options = parseReconcileOptions(values);
+  await withDatabase(async ({ logger, orm }) => {
+    await migrateUp(orm);
+    process.exitCode = await reconcileReportsCommand({ orm, logger, out }, options);
+  });
 }
 
 /** A deployment's one-shot preparation (compose's `setup` service, `npm run deploy:local`). */

@@ -16,7 +16,12 @@ import { parseListQuery, runListQuery } from './list-query.js';
 import { problem, sendDataPage, sendJson, TRUNCATE_LOCAL } from './problem.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { ID_BASES, type SandboxStream } from './records.js';
-import { type ReportDifferences, type ReportExportKind, reportExportLines } from './report-export.js';
+import {
+  differencesOf,
+  type ReportDifferences,
+  type ReportExportKind,
+  reportExportLines,
+} from './report-export.js';
 import { createTenantData, type TenantData } from './tenant-data.js';
 import { createTokenStore } from './token-store.js';
 import type {
@@ -495,7 +500,7 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
       .status(200)
       .type('text/csv')
       .setHeader('content-disposition', `attachment; filename="${match[1]}.csv"`);
-    Readable.from(reportExport(tenantId, match[1] as ReportExportKind)).pipe(res);
+    Readable.from(reportExport(tenantId, match[1] as ReportExportKind, differencesOf(req.query))).pipe(res);
   });
 
   app.use((req, res) => {

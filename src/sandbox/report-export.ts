@@ -7,12 +7,17 @@ export type ReportExportKind = 'customers' | 'invoices';
 /**
  * Known differences to put in an export (extension), so a reconciliation can be tested against
  * exactly them: records left out, an amount changed (a customer's balance, an invoice's total),
- * a name changed. Keys are record ids.
+ * a name changed, a date changed (a customer's Created On, an invoice's Invoice Date), the
+ * active state changed, and records ServiceTitan does not have (a copy of the first record under
+ * each extra id, appended). Keys are record ids.
  */
 export interface ReportDifferences {
   missing?: readonly number[];
   amounts?: Readonly<Record<number, string>>;
   names?: Readonly<Record<number, string>>;
+  dates?: Readonly<Record<number, string>>;
+  active?: Readonly<Record<number, boolean>>;
+  extra?: readonly number[];
 }
 
 const customerHeader = [
@@ -84,6 +89,12 @@ export function* reportExportLines(
   const missing = new Set(differences.missing ?? []);
   const amounts = differences.amounts ?? {};
   const names = differences.names ?? {};
+  const dates = differences.dates ?? {};
+  const active = differences.active ?? {};
+  let template: unknown[] | undefined;
+  const extras = function* () {
+    for (const id of differences.extra ?? []) if (template) yield line([id, ...template.slice(1)]);
+  };
   if (kind === 'customers') {
     const contacts = contactsByCustomer(truth('contacts'));
     yield line(customerHeader);
@@ -92,11 +103,11 @@ export function* reportExportLines(
       if (missing.has(id)) continue;
       const address = obj(c.address);
       const contact = contacts.get(id);
-      yield line([
+      const cells = [
         id,
         names[id] ?? c.name,
         c.type,
-        c.active,
+        active[id] ?? c.active,
         address.street,
         address.unit,
         address.city,
@@ -109,10 +120,13 @@ export function* reportExportLines(
         c.mergedToId,
         contact?.phone,
         contact?.email,
-        c.createdOn,
+        dates[id] ?? c.createdOn,
         c.modifiedOn,
-      ]);
+      ];
+      template ??= cells;
+      yield line(cells);
     }
+    yield* extras();
     return;
   }
   yield line(invoiceHeader);
@@ -121,10 +135,10 @@ export function* reportExportLines(
     if (missing.has(id)) continue;
     const customer = obj(i.customer);
     const job = obj(i.job);
-    yield line([
+    const cells = [
       id,
       i.referenceNumber,
-      day(i.invoiceDate),
+      dates[id] ?? day(i.invoiceDate),
       day(i.dueDate),
       customer.id,
       names[id] ?? customer.name,
@@ -136,11 +150,14 @@ export function* reportExportLines(
       i.salesTax,
       amounts[id] ?? i.total,
       i.balance,
-      i.active,
+      active[id] ?? i.active,
       i.createdOn,
       i.modifiedOn,
-    ]);
+    ];
+    template ??= cells;
+    yield line(cells);
   }
+  yield* extras();
 }
 
 /** Per customer id, the email and phone a sync derives from the contacts (the raw values). */
@@ -164,4 +181,33 @@ function contactsByCustomer(
   }
   for (const entry of out.values()) entry.phone ??= entry.mobile;
   return out;
+}
+
+/**
+ * Differences from a download's query: `missing=1,2`, `extra=9`, `amounts=3:10.00`,
+ * `names=4:Ann Lee`, `dates=5:2026-01-02`, `active=6:false` (several `id:value` by commas).
+ */
+export function differencesOf(query: Record<string, unknown>): ReportDifferences {
+  const text = (key: string) => (typeof query[key] === 'string' ? (query[key] as string) : '');
+  const ids = (key: string) =>
+    text(key)
+      .split(',')
+      .filter((v) => /^\d+$/.test(v))
+      .map(Number);
+  const pairs = (key: string) =>
+    Object.fromEntries(
+      text(key)
+        .split(',')
+        .map((pair) => /^(\d+):(.*)$/.exec(pair))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [Number(m[1]), m[2]!]),
+    );
+  return {
+    missing: ids('missing'),
+    extra: ids('extra'),
+    amounts: pairs('amounts'),
+    names: pairs('names'),
+    dates: pairs('dates'),
+    active: Object.fromEntries(Object.entries(pairs('active')).map(([id, v]) => [id, v === 'true'])),
+  };
 }

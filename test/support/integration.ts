@@ -20,6 +20,8 @@ export const testLogger: Logger = createLogger({
 
 /** Every table the product owns, for truncation between tests. */
 const tables = [
+  'reconciliation_differences',
+  'reconciliations',
   'webhook_deliveries',
   'webhook_subscriptions',
   'email_deliveries',

@@ -7,6 +7,7 @@ export * from './ingest.entities.js';
 export * from './installation.entity.js';
 export * from './notification.entities.js';
 export * from './rate-budget.entity.js';
+export * from './reconciliation.entities.js';
 export * from './servicetitan-breaker.entity.js';
 export * from './servicetitan-credential.entity.js';
 export * from './sync-run.entity.js';
@@ -33,6 +34,7 @@ import {
   WebhookSubscription,
 } from './notification.entities.js';
 import { RateBudget } from './rate-budget.entity.js';
+import { Reconciliation, ReconciliationDifference } from './reconciliation.entities.js';
 import { ServiceTitanBreaker } from './servicetitan-breaker.entity.js';
 import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
 import { SyncRun } from './sync-run.entity.js';
@@ -61,4 +63,6 @@ export const entities = [
   WebhookDelivery,
   NotificationRecipient,
   EmailDelivery,
+  Reconciliation,
+  ReconciliationDifference,
 ];

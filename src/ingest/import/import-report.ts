@@ -9,7 +9,7 @@ import { AppError } from '../../errors.js';
 import { flagsOf } from '../../flags/index.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics/index.js';
-import type { RowEnvironment } from '../maps/types.js';
+import type { MapContext, RowEnvironment } from '../maps/types.js';
 import { normaliseEmail } from '../normalise/emails.js';
 import { normalisePhone } from '../normalise/phones.js';
 import type { SyncStream, TargetTable } from '../streams/define-sync-stream.js';
@@ -89,7 +89,6 @@ export async function importReport(deps: ImportDeps, input: ImportInput): Promis
       'not_found',
       `Company ${input.companyId} has no ${input.environment} credential: imported rows belong to one (add it, or pass the other environment).`,
     );
-  const stream = syncStreams[input.kind] as SyncStream;
   const target = importTargets[input.kind];
   const ctx = { companyId: input.companyId, environment: input.environment };
   const every = input.progressEvery ?? 10_000;
@@ -166,29 +165,19 @@ export async function importReport(deps: ImportDeps, input: ImportInput): Promis
       }
       result.rows++;
       fetched++;
-      const read = reportRecord(columns, cells);
+      const mapped = mapReportRow(columns, cells, ctx);
       const raw = Object.fromEntries(columns.header.map((h, i) => [h, cells[i] ?? null]));
-      let failure: { externalId: string | null; reason: string } | undefined;
-      if (read.ok) {
-        const mapped = stream.map(read.record as never, ctx);
-        if (mapped.ok) {
-          const row = mapped.row as Record<string, unknown>;
-          row.raw = raw;
-          if (input.kind === 'customers') {
-            row.email = normaliseEmail(read.record.email);
-            row.phone = normalisePhone(read.record.phone);
-          }
-          rows.push(row);
-        } else failure = mapped;
-      } else failure = read;
-      if (failure) {
+      if (mapped.ok) {
+        mapped.row.raw = raw;
+        rows.push(mapped.row);
+      } else {
         result.skipped++;
-        skipped.push({ externalId: failure.externalId, reason: failure.reason, raw });
+        skipped.push({ externalId: mapped.externalId, reason: mapped.reason, raw });
         if (result.skippedSample.length < 20)
           result.skippedSample.push({
             line: info.lines,
-            externalId: failure.externalId,
-            reason: failure.reason,
+            externalId: mapped.externalId,
+            reason: mapped.reason,
           });
       }
       if (rows.length + skipped.length >= BATCH_SIZE) await write();
@@ -242,6 +231,30 @@ export async function importReport(deps: ImportDeps, input: ImportInput): Promis
     });
   }
   return result;
+}
+
+/**
+ * A report row → the row a sync of the same record stores, through the stream's own map: the
+ * import writes it, a reconciliation compares it with the stored one.
+ */
+export function mapReportRow(
+  columns: ResolvedColumns,
+  cells: readonly string[],
+  ctx: MapContext,
+  /** Fields a row without them takes (the report's columns win). */
+  defaults?: Record<string, unknown>,
+): { ok: true; row: Record<string, unknown> } | { ok: false; externalId: string | null; reason: string } {
+  const read = reportRecord(columns, cells);
+  if (!read.ok) return read;
+  const record = defaults ? { ...defaults, ...read.record } : read.record;
+  const mapped = (syncStreams[columns.kind] as SyncStream).map(record as never, ctx);
+  if (!mapped.ok) return mapped;
+  const row = mapped.row as Record<string, unknown>;
+  if (columns.kind === 'customers') {
+    row.email = normaliseEmail(read.record.email);
+    row.phone = normalisePhone(read.record.phone);
+  }
+  return { ok: true, row };
 }
 
 /** The run row of an import: started now, its flags and source recorded like any run's. */

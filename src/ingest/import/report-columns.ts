@@ -94,6 +94,8 @@ export function resolveColumns(
   kind: ReportKind,
   header: readonly string[],
   mapping: ColumnMapping = {},
+  /** Required fields the caller does without (a reconciliation needs no modifiedOn). */
+  waived: readonly string[] = [],
 ): ResolvedColumns {
   const known = reportFields[kind];
   const byField = new Map(known.map((f) => [f.field, f]));
@@ -128,7 +130,7 @@ export function resolveColumns(
     return field;
   });
   for (const oneOf of required[kind])
-    if (!oneOf.some((f) => seen.has(f))) {
+    if (!oneOf.some((f) => seen.has(f) || waived.includes(f))) {
       const names = oneOf.map((f) => `"${byField.get(f)!.names[0]}"`).join(' or ');
       problems.push(`missing required column ${names}`);
     }

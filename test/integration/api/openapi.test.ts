@@ -78,13 +78,18 @@ describe('OpenAPI document', () => {
     expect(documented.sort()).toEqual(listed.sort());
     expect(documented.length).toBeGreaterThanOrEqual(28);
 
-    for (const route of routes(h.temporal)) {
+    for (const route of routes(h.temporal, undefined, { orm: h.orm, logger: testLogger })) {
       const op = doc.paths[`/api${route.path.replace(/:(\w+)/g, '{$1}')}`][route.method];
       if (route.body) refsResolve(op.requestBody.content['application/json'].schema);
-      const success = op.responses[route.kind === 'sse' ? '200' : String(route.status)];
+      const success =
+        op.responses[route.kind === 'sse' || route.kind === 'download' ? '200' : String(route.status)];
       expect(success, `${route.method} ${route.path}`).toBeDefined();
-      const content = success.content?.['application/json'] ?? success.content?.['text/event-stream'];
-      if (route.kind === 'sse' || route.status !== 204) refsResolve(content.schema);
+      const content =
+        success.content?.['application/json'] ??
+        success.content?.['text/event-stream'] ??
+        success.content?.['text/csv'];
+      if (route.kind === 'sse' || route.kind === 'download' || route.status !== 204)
+        refsResolve(content.schema);
       for (const p of op.parameters) refsResolve(p.schema);
       expect(op.responses['401']).toBeDefined();
     }

@@ -127,7 +127,17 @@ describe('stsync: sync batches and dry runs, schedules, companies and credential
   });
 
   it('when each command is asked for --help, then it prints its own usage and the common options', async () => {
-    for (const command of ['sync', 'credentials', 'companies', 'schedules', 'tokens', 'migrate', 'flags']) {
+    for (const command of [
+      'sync',
+      'credentials',
+      'companies',
+      'schedules',
+      'tokens',
+      'migrate',
+      'flags',
+      'import',
+      'reconcile',
+    ]) {
       const { code, stdout } = await stsync(h.env, [command, '--help']);
       expect(code).toBe(0);
       expect(stdout).toContain(`  ${command}`);

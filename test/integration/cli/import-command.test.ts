@@ -61,6 +61,28 @@ describe('stsync import', () => {
       'invoices import of invoices.csv, dry run (nothing written): 40 rows, 0 written, 0 skipped',
     );
     expect(await runs()).toBe(0);
+    // --json: the result alone on stdout, for scripts; progress stays on stderr.
+    const json = await stsync([
+      '--company',
+      String(companyId),
+      '--kind',
+      'invoices',
+      '--dry-run',
+      '--json',
+      file,
+    ]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      file: 'invoices.csv',
+      kind: 'invoices',
+      status: 'dry_run',
+      rows: 40,
+      upserted: 0,
+      skipped: 0,
+      syncRunId: null,
+    });
+    expect(json.stderr).toContain('40 rows read');
+    expect(await runs()).toBe(0);
 
     const real = await stsync(['--company', String(companyId), '--kind', 'invoices', file]);
     expect(real.code).toBe(0);
