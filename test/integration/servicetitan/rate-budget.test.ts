@@ -12,7 +12,6 @@ import { connectTestOrm } from '../../support/integration.js';
 // as separate processes would have): with the budget shared through PostgreSQL, the tenant never
 // sees more than ServiceTitan's 60 requests in any second, and the budget is used, not wasted.
 const TENANTS = [7_300_001, 7_300_002];
-const SECONDS = 3;
 
 let sandbox: Sandbox;
 let orm: Awaited<ReturnType<typeof connectTestOrm>>;
