@@ -2,11 +2,10 @@ import { Context } from '@temporalio/activity';
 import { loadCredential } from '../db/repositories/credential.repository.js';
 import { ServiceTitanError, type TenantApi } from '../servicetitan/index.js';
 import {
-  boundariesFromSamples,
   minWindowRecords,
+  planBoundaries,
   readersFor,
   type StreamSize,
-  samplePoints,
   windowCounts,
 } from '../sync/full-load-plan.js';
 import type { FullLoadPlan, SyncStreamName } from '../workflows/definitions.js';
@@ -18,13 +17,10 @@ export interface PlanFullLoadInput {
   streams: SyncStreamName[];
 }
 
-/** Samples of the cumulative count per window: enough to place boundaries in skewed data. */
-const samplesPerWindow = 2;
-
 /**
  * Plans a full load's windows (src/sync/full-load-plan.ts). Requests, all through the tenant's
  * rate budget: one count per stream; for a stream big enough to split, its export feed's first
- * page (the oldest modifiedOn and the page size) and two counts per window, sent together.
+ * page (the oldest modifiedOn and the page size) and two to four counts per window, in two rounds.
  * A tiny tenant thus costs one request per stream. Returns dates and counts, never records.
  */
 export function createFullLoadPlanActivities(deps: ActivityDeps) {
@@ -81,16 +77,10 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
           // The sampled span ends at this worker's clock; a record dated later (a server clock
           // ahead of ours) only makes the last window bigger.
           const newest = Math.max(Date.now(), oldest + 1000);
-          const samples = await Promise.all(
-            samplePoints(oldest, newest, samplesPerWindow * windows).map(async (at) => ({
-              at,
-              before:
-                (await api.countRecords(stream, { modifiedBefore: new Date(at).toISOString(), signal })) ?? 0,
-            })),
-          );
-          return boundariesFromSamples(samples, { oldest, newest, total: records, windows }).map((t) =>
-            new Date(t).toISOString(),
-          );
+          const countBefore = async (at: number) =>
+            (await api.countRecords(stream, { modifiedBefore: new Date(at).toISOString(), signal })) ?? 0;
+          const boundaries = await planBoundaries(countBefore, { oldest, newest, total: records, windows });
+          return boundaries.map((t) => new Date(t).toISOString());
         };
         const plan: FullLoadPlan = { streams: {} };
         await Promise.all(

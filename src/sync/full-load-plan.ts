@@ -52,28 +52,65 @@ export function samplePoints(from: number, to: number, count: number): number[] 
   return Array.from({ length: count }, (_, i) => from + Math.round(((i + 1) * (to - from)) / (count + 1)));
 }
 
+interface Sample {
+  at: number;
+  /** Records modified before `at`. */
+  before: number;
+}
+
+interface Span {
+  /** Where the count is 0: the oldest modifiedOn. */
+  oldest: number;
+  /** Where the count is taken to reach `total`. */
+  newest: number;
+  total: number;
+  windows: number;
+}
+
+/** The samples with both ends added, in time order, counts made non-decreasing and at most `total`. */
+function cumulative(samples: Sample[], { oldest, newest, total }: Span): Sample[] {
+  const points = [{ at: oldest, before: 0 }, ...samples, { at: newest, before: total }].sort(
+    (a, b) => a.at - b.at,
+  );
+  // Counts taken a moment apart can disagree with each other: keep them non-decreasing.
+  let floor = 0;
+  return points.map((p) => {
+    floor = Math.min(total, Math.max(floor, p.before));
+    return { at: p.at, before: floor };
+  });
+}
+
+/**
+ * Where to count again: inside each sampled interval that holds more than one window's records
+ * (recent months in a tenant's history, typically), enough instants to cut it into pieces of
+ * about half a window, at most 2 × `windows` in all.
+ */
+export function refinementPoints(samples: Sample[], span: Span): number[] {
+  const share = span.total / span.windows;
+  const points = cumulative(samples, span);
+  const extra: number[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1]!;
+    const b = points[i]!;
+    const held = b.before - a.before;
+    if (held <= share || b.at - a.at < 2_000) continue;
+    extra.push(...samplePoints(a.at, b.at, Math.ceil((2 * held) / share)));
+  }
+  return extra.slice(0, 2 * span.windows);
+}
+
 /**
  * The `windows - 1` boundaries (whole seconds, ascending) that split `total` records into windows
- * of similar counts, read off the sampled cumulative counts (records modified before each
- * instant) by linear interpolation between samples. `oldest` is where the count is 0 and `newest`
- * where it reaches `total`.
+ * of similar counts, read off the sampled cumulative counts by linear interpolation between
+ * samples.
  *
  * No boundary lies past the last sample that still had records after it: a boundary is then
  * never later than the newest modifiedOn at planning time, so every record changed during the
  * run lands past the last boundary (in the last window) whatever the feed's `from=date` means.
  */
-export function boundariesFromSamples(
-  samples: { at: number; before: number }[],
-  options: { oldest: number; newest: number; total: number; windows: number },
-): number[] {
-  const { oldest, newest, total, windows } = options;
-  const points = [{ at: oldest, before: 0 }, ...samples, { at: newest, before: total }]
-    .sort((a, b) => a.at - b.at)
-    // Counts taken a moment apart can disagree with each other: keep them non-decreasing.
-    .map((p, i, all) => ({
-      at: p.at,
-      before: Math.min(total, Math.max(p.before, ...all.slice(0, i).map((q) => q.before))),
-    }));
+export function boundariesFromSamples(samples: Sample[], span: Span): number[] {
+  const { oldest, total, windows } = span;
+  const points = cumulative(samples, span);
   const cap = Math.max(oldest, ...points.filter((p) => p.before < total).map((p) => p.at));
   const boundaries: number[] = [];
   for (let j = 1; j < windows; j++) {
@@ -87,4 +124,20 @@ export function boundariesFromSamples(
     if (second > oldest && second > (boundaries.at(-1) ?? Number.NEGATIVE_INFINITY)) boundaries.push(second);
   }
   return boundaries;
+}
+
+/**
+ * Samples the cumulative count in two rounds of requests sent together — 2 per window evenly over
+ * the span, then up to 2 per window inside intervals that held too many — and returns the
+ * boundaries (ms).
+ */
+export async function planBoundaries(
+  countBefore: (at: number) => Promise<number>,
+  span: Span,
+): Promise<number[]> {
+  const sample = (instants: number[]) =>
+    Promise.all(instants.map(async (at) => ({ at, before: await countBefore(at) })));
+  const first = await sample(samplePoints(span.oldest, span.newest, 2 * span.windows));
+  const second = await sample(refinementPoints(first, span));
+  return boundariesFromSamples([...first, ...second], span);
 }
