@@ -1,10 +1,15 @@
+import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import type { temporal } from '@temporalio/proto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { SyncChunkInput, SyncChunkResult } from '../../../src/activities/sync-stream.activities.js';
 import { SyncRun } from '../../../src/db/entities/index.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../../../src/infra/temporal-dev-server.js';
 import { type Sandbox, startSandbox } from '../../../src/sandbox/index.js';
 import { startSync } from '../../../src/sync/start-sync.js';
-import type { SyncTenantInput } from '../../../src/workflows/definitions.js';
+import type { FullLoadPlan, SyncTenantInput } from '../../../src/workflows/definitions.js';
+import { syncTenantWorkflow } from '../../../src/workflows/index.js';
 import { createCompanyWithCredential } from '../../support/fixtures.js';
 import {
   connectTestOrm,
@@ -115,4 +120,65 @@ describe('full load in windows through continue-as-new', () => {
     const windows = Object.keys(run.positions).filter((k) => k.startsWith('invoices#'));
     expect(windows.length).toBe(plan!.streams.invoices!.boundaries.length + 1);
   }, 300_000);
+
+  it('when one window is read to its end and the run continues as new, then the next executions do not read it again', async () => {
+    // Stand-in activities: the workflow's own bookkeeping is what is tested. Window 0 ends at its
+    // first chunk, window 1 after 60 (long enough for continue-as-new to be suggested).
+    const chunks: { runId: string; key: string; kind: string }[] = [];
+    const activities = {
+      markSyncRunStarted: async () => true,
+      markSyncRunPaused: async () => {},
+      finishSyncRun: async () => {},
+      planFullLoad: async (): Promise<FullLoadPlan> => ({
+        streams: { invoices: { records: 10_000, boundaries: ['2024-01-01T00:00:00.000Z'] } },
+      }),
+      syncStreamChunk: async (input: SyncChunkInput): Promise<SyncChunkResult> => {
+        chunks.push({
+          runId: Context.current().info.workflowExecution?.runId ?? '',
+          key: input.positionKey,
+          kind: input.start.kind,
+        });
+        const n = chunks.filter((c) => c.key === input.positionKey).length;
+        const done = input.positionKey === 'invoices#0' || input.start.kind === 'export' || n >= 60;
+        return {
+          done,
+          counts: { pages: chunks.length, fetched: 0, upserted: 0, skipped: 0 },
+          position: String(n),
+        };
+      },
+    };
+    const connection = await NativeConnection.connect({ address: server.address });
+    const taskQueue = `windows-${randomUUID()}`;
+    const fakeWorker = await Worker.create({
+      connection,
+      taskQueue,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      activities,
+    });
+    const running = fakeWorker.run();
+    try {
+      const result = await temporalClient.client.workflow.execute(syncTenantWorkflow, {
+        workflowId: `windows-done-${randomUUID()}`,
+        taskQueue,
+        args: [{ syncRunId: 1, credentialId: 1, streams: ['invoices'], mode: 'full', trigger: 'manual' }],
+      });
+      expect(result.status).toBe('completed');
+    } finally {
+      fakeWorker.shutdown();
+      await running;
+      await connection.close();
+    }
+    const runIds = [...new Set(chunks.map((c) => c.runId))];
+    expect(runIds.length).toBeGreaterThan(1);
+    // Window 0 was read once, in the first execution; window 1 to its end, then the export read
+    // took over its position, once.
+    expect(chunks.filter((c) => c.key === 'invoices#0')).toEqual([
+      { runId: runIds[0], key: 'invoices#0', kind: 'window' },
+    ]);
+    expect(chunks.filter((c) => c.key === 'invoices#1' && c.kind === 'window').length).toBe(60);
+    expect(chunks.filter((c) => c.kind === 'export')).toEqual([
+      { runId: runIds.at(-1), key: 'invoices#1', kind: 'export' },
+    ]);
+    expect(chunks.at(-1)?.kind).toBe('export');
+  }, 120_000);
 });
