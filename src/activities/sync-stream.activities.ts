@@ -87,6 +87,19 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
   const { orm, logger, serviceTitan, secrets, metrics } = deps;
   const chunkMs = deps.chunkMs ?? 30_000;
 
+  /**
+   * Adds the time since the last mark to a phase of `stream` (stsync_sync_phase_seconds_total).
+   * The first mark counts from the timer's creation.
+   */
+  function phaseTimer(stream: string) {
+    let last = performance.now();
+    return (phase: 'fetch' | 'map' | 'write' | 'commit') => {
+      const now = performance.now();
+      metrics?.syncPhaseSeconds.inc({ stream, phase }, (now - last) / 1000);
+      last = now;
+    };
+  }
+
   async function commitPage(
     input: SyncChunkInput,
     ctx: MapContext,
@@ -101,6 +114,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       raw: bad.raw,
     }));
     const stream = syncStreams[input.stream] as SyncStream;
+    const phase = phaseTimer(input.stream);
     const rows: object[] = [];
     page.records.forEach((record, i) => {
       const mapped = stream.map(record as never, ctx);
@@ -108,6 +122,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       else skipped.push({ externalId: mapped.externalId, reason: mapped.reason, raw: page.records[i] });
     });
 
+    phase('map');
     // The hot path speaks to the ORM's own pg pool directly: COPY needs the raw connection.
     const pool = (await orm.em.getConnection().getNativeClient()) as unknown as Pool;
     const client = await pool.connect();
@@ -123,6 +138,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       }
       const upserted = await upsertRows(client, stream.target, rows, input.syncRunId);
       await insertSkipped(client, input.syncRunId, input.stream, skipped);
+      phase('write');
       if (streamCursor) {
         await client.query(
           `insert into sync_stream_state (credential_id, stream, cursor, high_water_mark, updated_at)
@@ -159,6 +175,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           if (result.rowCount === 0) throw new SupersededAttempt(input.positionKey);
         });
       await client.query('commit');
+      phase('commit');
       const labels = { stream: input.stream, environment: ctx.environment };
       metrics?.recordsWritten.inc(labels, upserted);
       metrics?.recordsSkipped.inc(labels, skipped.length);
@@ -233,7 +250,9 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
               );
             from = rows[0]?.cursor ?? undefined;
           }
+          let fetched = phaseTimer(input.stream);
           for await (const page of api.exportPages(input.stream, { from, signal })) {
+            fetched('fetch');
             await commitPage(input, mapContext, page, position, page.continueFrom, {
               cursor: page.continueFrom,
               highWaterMark: newestModifiedOn(page.records),
@@ -242,6 +261,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             context.heartbeat({ position });
             if (!page.hasMore) return result(true);
             if (Date.now() >= deadline || deps.draining?.aborted) break;
+            fetched = phaseTimer(input.stream);
           }
         } else {
           // A backfill reads the export feed from the window's start, never page-numbered lists:
@@ -249,7 +269,9 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           // record up one slot, so no untouched record can fall between two pages.
           const windowEnd = Date.parse(input.start.to);
           const from = position ?? input.start.from;
+          let fetched = phaseTimer(input.stream);
           for await (const page of api.exportPages(input.stream, { from, signal })) {
+            fetched('fetch');
             // Records past the window's end (changed since, or simply later) are not the
             // backfill's to store: the incremental sync brings them.
             const inWindow = page.records.filter((r) => !(modifiedOn(r) >= windowEnd));
@@ -262,6 +284,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             const oldest = oldestModifiedOn(page.records);
             if (!page.hasMore || (oldest !== null && oldest.getTime() >= windowEnd)) return result(true);
             if (Date.now() >= deadline || deps.draining?.aborted) break;
+            fetched = phaseTimer(input.stream);
           }
         }
         return await result(false);

@@ -10,7 +10,8 @@ import type { ColumnEncoding, TargetColumn, TargetTable } from './streams/define
 export const BATCH_SIZE = 2000;
 
 /** COPY text format: backslash, tab, newline and carriage return escaped; null as \N. */
-const copyEscapes = /[\\\t\n\r]/g;
+const copyEscapes = /[\\\t\n\r]/;
+const copyEscapesAll = /[\\\t\n\r]/g;
 const copyEscape: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 /** What jsonb refuses: U+0000 and lone UTF-16 surrogates, which JSON.stringify writes as escapes. */
 const jsonbUnsafe = /\\u(0000|d[89a-f])/i;
@@ -30,14 +31,20 @@ export function toJsonbText(value: unknown): string {
 
 function encodeValue(value: unknown, encode: ColumnEncoding | undefined): string {
   if (value === null || value === undefined) return '\\N';
-  let text: string;
-  if (encode === 'json') text = toJsonbText(value);
-  else if (encode === 'date') text = (value as Date).toISOString();
-  else text = String(value);
-  return text.replace(copyEscapes, (c) => copyEscape[c]!);
+  // JSON text has no raw tab, newline or carriage return (JSON.stringify escapes them): only its
+  // backslashes need doubling, which a plain replaceAll does several times faster than the regex.
+  if (encode === 'json') return toJsonbText(value).replaceAll('\\', '\\\\');
+  const text = encode === 'date' ? (value as Date).toISOString() : String(value);
+  return copyEscapes.test(text) ? text.replace(copyEscapesAll, (c) => copyEscape[c]!) : text;
 }
 
-function copyText(rows: readonly object[], columns: readonly TargetColumn[]): string {
+/** COPY text of `rows`; `constants` (already encoded) end every line. */
+function copyText(
+  rows: readonly object[],
+  columns: readonly TargetColumn[],
+  constants: readonly string[],
+): string {
+  const tail = `${constants.map((c) => `\t${c}`).join('')}\n`;
   let out = '';
   for (const row of rows) {
     const r = row as Record<string, unknown>;
@@ -45,7 +52,7 @@ function copyText(rows: readonly object[], columns: readonly TargetColumn[]): st
       const c = columns[i]!;
       out += (i ? '\t' : '') + encodeValue(r[c.from], c.encode);
     }
-    out += '\n';
+    out += tail;
   }
   return out;
 }
@@ -72,9 +79,12 @@ function mergeSql(spec: TargetTable, stage: string): string {
 }
 
 /**
- * Writes rows the fastest way PostgreSQL offers: COPY into a session-local staging table, then
- * one merge statement per batch of up to 2000 rows. Runs inside the caller's transaction on
- * `client`; returns how many rows were inserted or changed (older versions are not).
+ * Writes rows the fastest way PostgreSQL offers, inside the caller's transaction on `client`, in
+ * batches of up to 2000 rows. Rows whose key is not stored yet (a first load: nearly all of them)
+ * are COPYed straight into the table; the others go through a session-local staging table and one
+ * merge statement. A row a concurrent transaction inserted since the check makes the direct COPY
+ * fail on the unique key: the batch is then merged whole, which gives the same rows. Returns how
+ * many rows were inserted or changed (older versions are not).
  */
 export async function upsertRows(
   client: PoolClient,
@@ -84,23 +94,100 @@ export async function upsertRows(
 ): Promise<number> {
   if (all.length === 0) return 0;
   const rows = newestPerKey(all, spec);
-  const stage = `stage_${spec.table}`;
-  await client.query(
-    `create temp table if not exists "${stage}" (like "${spec.table}" including defaults) on commit delete rows`,
-  );
   let written = 0;
   for (let i = 0; i < rows.length; i += BATCH_SIZE) {
-    const chunk = rows.slice(i, i + BATCH_SIZE);
-    const columnList = spec.columns.map((c) => `"${c.name}"`).join(', ');
-    await pipeline(
-      Readable.from([copyText(chunk, spec.columns)]),
-      client.query(copyFrom(`copy "${stage}" (${columnList}) from stdin`)),
-    );
-    const result = await client.query(mergeSql(spec, stage), spec.runColumn ? [syncRunId] : []);
-    written += result.rowCount ?? 0;
-    await client.query(`truncate "${stage}"`);
+    const batch = rows.slice(i, i + BATCH_SIZE);
+    const stored = await storedKeys(client, spec, batch);
+    const fresh = batch.filter((row) => !stored.has(keyOf(row, spec)));
+    let known = fresh.length === batch.length ? [] : batch.filter((row) => stored.has(keyOf(row, spec)));
+    if (fresh.length > 0) {
+      await client.query('savepoint direct_copy');
+      try {
+        written += await copyRows(client, spec, spec.table, fresh, syncRunId);
+        await client.query('release savepoint direct_copy');
+      } catch (error) {
+        if ((error as { code?: string }).code !== uniqueViolation) throw error;
+        await client.query('rollback to savepoint direct_copy');
+        known = batch;
+      }
+    }
+    if (known.length > 0) written += await mergeRows(client, spec, known, syncRunId);
   }
   return written;
+}
+
+const uniqueViolation = '23505';
+
+/** COPY into `table` (the target or its stage); the target's own columns get the run and now(). */
+async function copyRows(
+  client: PoolClient,
+  spec: TargetTable,
+  table: string,
+  rows: readonly object[],
+  syncRunId: number | null,
+): Promise<number> {
+  const direct = table === spec.table && spec.runColumn;
+  const names = spec.columns.map((c) => `"${c.name}"`);
+  if (direct) names.push('"sync_run_id"');
+  const text = copyText(rows, spec.columns, direct ? [syncRunId === null ? '\\N' : String(syncRunId)] : []);
+  const copy = client.query(copyFrom(`copy "${table}" (${names.join(', ')}) from stdin`));
+  await pipeline(Readable.from([text]), copy);
+  return copy.rowCount ?? rows.length;
+}
+
+/** Rows whose key is stored already go through the stage: COPY, then one merge statement. */
+async function mergeRows(
+  client: PoolClient,
+  spec: TargetTable,
+  rows: readonly object[],
+  syncRunId: number | null,
+): Promise<number> {
+  const stage = `stage_${spec.table}`;
+  // The stage compresses as the table does, so a merged row's large values are compressed once.
+  await client.query(
+    `create temp table if not exists "${stage}" (like "${spec.table}" including defaults including compression) on commit delete rows`,
+  );
+  await copyRows(client, spec, stage, rows, syncRunId);
+  const result = await client.query(mergeSql(spec, stage), spec.runColumn ? [syncRunId] : []);
+  await client.query(`truncate "${stage}"`);
+  return result.rowCount ?? 0;
+}
+
+/** The key columns' types, read once per table (unnest needs typed arrays to use the unique index). */
+const keyTypes = new Map<string, Promise<string[]>>();
+
+/** The keys among `rows` that the table holds already, as `keyOf` strings. */
+async function storedKeys(
+  client: PoolClient,
+  spec: TargetTable,
+  rows: readonly object[],
+): Promise<Set<string>> {
+  let types = keyTypes.get(spec.table);
+  if (!types) {
+    types = client
+      .query<{ name: string; type: string }>(
+        `select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute
+          where attrelid = $1::regclass and attname = any($2::text[])`,
+        [spec.table, spec.key],
+      )
+      .then((r) => spec.key.map((k) => r.rows.find((c) => c.name === k)!.type));
+    keyTypes.set(spec.table, types);
+    types.catch(() => keyTypes.delete(spec.table));
+  }
+  const columns = spec.key.map((k) => spec.columns.find((c) => c.name === k)!);
+  const keys = spec.key.map((k) => `"${k}"`).join(', ');
+  const arrays = (await types).map((type, i) => `$${i + 1}::${type}[]`).join(', ');
+  const result = await client.query<Record<string, unknown>>(
+    `select ${keys} from "${spec.table}" where (${keys}) in (select * from unnest(${arrays}))`,
+    columns.map((c) => rows.map((row) => (row as Record<string, unknown>)[c.from])),
+  );
+  return new Set(result.rows.map((r) => spec.key.map((k) => String(r[k])).join('\u0001')));
+}
+
+/** A row's key as one string: its key columns' values, in key order. */
+function keyOf(row: object, spec: TargetTable): string {
+  const r = row as Record<string, unknown>;
+  return spec.key.map((k) => String(r[spec.columns.find((c) => c.name === k)!.from])).join('\u0001');
 }
 
 /**
@@ -108,10 +195,9 @@ export async function upsertRows(
  * that repeats a record within a page must not fail the page.
  */
 function newestPerKey(rows: readonly object[], spec: TargetTable): readonly object[] {
-  const keyColumns = spec.columns.filter((c) => spec.key.includes(c.name)).map((c) => c.from);
   const newest = new Map<string, Record<string, unknown>>();
   for (const row of rows as Record<string, unknown>[]) {
-    const key = keyColumns.map((k) => String(row[k])).join('\u0001');
+    const key = keyOf(row, spec);
     const seen = newest.get(key);
     if (!seen || (seen.sourceModifiedOn as Date) <= (row.sourceModifiedOn as Date)) newest.set(key, row);
   }

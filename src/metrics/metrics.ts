@@ -13,6 +13,12 @@ export interface Metrics {
   readonly registry: Registry;
   readonly recordsWritten: Counter<'stream' | 'environment'>;
   readonly recordsSkipped: Counter<'stream' | 'environment'>;
+  /**
+   * Where a sync's time goes, by stream and phase: `fetch` (waiting for the next page: request,
+   * body and JSON parse, minus whatever overlapped with the previous page's write), `map`, `write`
+   * (COPY and merge) and `commit` (run counts, cursor, commit).
+   */
+  readonly syncPhaseSeconds: Counter<'stream' | 'phase'>;
   readonly serviceTitanRequests: Counter<'environment' | 'endpoint' | 'status'>;
   readonly serviceTitanRequestDuration: Histogram<'environment' | 'endpoint' | 'status'>;
   readonly serviceTitanRateLimited: Counter<'environment' | 'endpoint'>;
@@ -51,6 +57,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     name: 'stsync_records_skipped_total',
     help: 'Records not stored (invalid or unmappable; kept in skipped_records), by stream and environment.',
     labelNames: ['stream', 'environment'] as const,
+    registers,
+  });
+  const syncPhaseSeconds = new Counter({
+    name: 'stsync_sync_phase_seconds_total',
+    help: 'Seconds a sync spent per stream and phase: fetch (waiting for a page), map, write (COPY and merge), commit.',
+    labelNames: ['stream', 'phase'] as const,
     registers,
   });
   const serviceTitanRequests = new Counter({
@@ -125,6 +137,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registry,
     recordsWritten,
     recordsSkipped,
+    syncPhaseSeconds,
     serviceTitanRequests,
     serviceTitanRequestDuration,
     serviceTitanRateLimited,

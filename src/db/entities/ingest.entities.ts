@@ -20,7 +20,8 @@ const commonColumns = () => ({
   firstSeenAt: p.datetime().defaultRaw('now()'),
   lastSyncedAt: p.datetime().defaultRaw('now()'),
   syncRun: () => p.manyToOne(SyncRun).nullable().deleteRule('set null').ref(),
-  raw: p.json<unknown>(),
+  /** The record as received: `json`, its text kept as is (audit only; see the ingest-storage migration). */
+  raw: p.json<unknown>().columnType('json'),
 });
 
 /** Customers: the seeds' MemberRecord. */

@@ -13,6 +13,7 @@ import { Migration20261201601ServiceTitanBreakers } from './20261201-601-service
 import { Migration20261201701RateBudget } from './20261201-701-rate-budget.migration.js';
 import { Migration20261201702FeatureFlags } from './20261201-702-feature-flags.migration.js';
 import { Migration20261201801Imports } from './20261201-801-imports.migration.js';
+import { Migration20261202101IngestStorage } from './20261202-101-ingest-storage.migration.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered from the file system) so they run
@@ -34,4 +35,5 @@ export const migrations = [
   { name: 'Migration20261201301TokenLastUsed', class: Migration20261201301TokenLastUsed },
   { name: 'Migration20261201501Alerts', class: Migration20261201501Alerts },
   { name: 'Migration20261201801Imports', class: Migration20261201801Imports },
+  { name: 'Migration20261202101IngestStorage', class: Migration20261202101IngestStorage },
 ];

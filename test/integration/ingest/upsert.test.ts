@@ -51,9 +51,10 @@ describe('the COPY + merge upsert', () => {
     companyId = company.id;
   });
 
+  const pool = async () => (await orm.em.getConnection().getNativeClient()) as unknown as Pool;
+
   async function write(rows: MemberRow[]): Promise<number> {
-    const pool = (await orm.em.getConnection().getNativeClient()) as unknown as Pool;
-    const client = await pool.connect();
+    const client = await (await pool()).connect();
     try {
       await client.query('begin');
       const n = await upsertRows(client, customersSyncStream.target, rows, null);
@@ -106,5 +107,71 @@ describe('the COPY + merge upsert', () => {
     expect(row?.name).toBe(name);
     expect(row?.zip).toBe(zip);
     expect(row?.raw).toEqual({ note: 'nul and cut \ufffd', name });
+  });
+
+  it('when a page mixes new and stored records, then new ones are inserted, stored ones updated only when newer, and the count says so', async () => {
+    await write([
+      member(companyId, '1', '2024-01-02T00:00:00Z', { name: 'one v2' }),
+      member(companyId, '2', '2024-01-02T00:00:00Z', { name: 'two v2' }),
+    ]);
+    const written = await write([
+      member(companyId, '1', '2024-01-03T00:00:00Z', { name: 'one v3' }),
+      member(companyId, '2', '2024-01-01T00:00:00Z', { name: 'two v1' }),
+      member(companyId, '3', '2024-01-01T00:00:00Z', { name: 'three' }),
+    ]);
+    expect(written).toBe(2);
+    expect((await stored()).map((r) => [r.external_id, r.name])).toEqual([
+      ['1', 'one v3'],
+      ['2', 'two v2'],
+      ['3', 'three'],
+    ]);
+  });
+
+  it("when another transaction inserts a new record's key while the page is copied, then the page is merged instead and the newer version wins", async () => {
+    const other = await (await pool()).connect();
+    const page = await (await pool()).connect();
+    try {
+      // The other transaction holds an uncommitted row with key 7: the page's check cannot see it,
+      // so the page COPYs straight into the table and waits on the unique index.
+      await other.query('begin');
+      await other.query(
+        `insert into members_stream (company_id, environment, software, external_id, active, source_modified_on, raw)
+         values ($1, 'production', 'ServiceTitan', '7', true, '2024-01-01T00:00:00Z', '{}')`,
+        [companyId],
+      );
+      const { rows } = await page.query<{ pid: number }>('select pg_backend_pid() as pid');
+      await page.query('begin');
+      const writing = upsertRows(
+        page,
+        customersSyncStream.target,
+        [
+          member(companyId, '7', '2024-01-05T00:00:00Z', { name: 'page' }),
+          member(companyId, '8', '2024-01-05T00:00:00Z'),
+        ],
+        null,
+      );
+      await expect
+        .poll(async () => {
+          const r = await orm.em
+            .fork()
+            .getConnection()
+            .execute<{ wait: string | null }[]>(
+              'select wait_event_type as wait from pg_stat_activity where pid = ?',
+              [rows[0]!.pid],
+            );
+          return r[0]?.wait;
+        })
+        .toBe('Lock');
+      await other.query('commit');
+      expect(await writing).toBe(2);
+      await page.query('commit');
+    } finally {
+      other.release();
+      page.release();
+    }
+    expect((await stored()).map((r) => [r.external_id, r.name])).toEqual([
+      ['7', 'page'],
+      ['8', 'Customer 8'],
+    ]);
   });
 });
