@@ -20,6 +20,8 @@ export async function startSandboxProcess(options: SandboxOptions) {
   return {
     ...started,
     stats: () => ask<SandboxStats>({ cmd: 'stats' }),
+    /** The child's CPU time so far and its peak RSS. */
+    usage: () => ask<{ cpu: NodeJS.CpuUsage; maxRssBytes: number }>({ cmd: 'usage' }),
     close: async () => {
       await ask({ cmd: 'close' });
       await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
