@@ -61,7 +61,16 @@ export async function copyCeilings(
     for (const table of streamTables) {
       const copy = `"${table}_ceiling"`;
       await admin.query(`create table ${copy} (like "${table}" including all)`);
-      product.push(await timedCopy(databaseUrl, table, `select * from "${table}" ${where}`, copy, ''));
+      const columns = (await columnsOf(admin, 'public', table, 'writable')).map((c) => `"${c}"`).join(', ');
+      product.push(
+        await timedCopy(
+          databaseUrl,
+          table,
+          `select ${columns} from "${table}" ${where}`,
+          copy,
+          `(${columns})`,
+        ),
+      );
       await admin.query(`drop table ${copy}`);
 
       const select = await baselineSelect(admin, table);
@@ -82,17 +91,20 @@ export async function copyCeilings(
   return { product: summarise(product), baseline: summarise(baseline) };
 }
 
+/** A table's columns, or those a COPY can fill (`writable`: a generated column is computed, not copied). */
+async function columnsOf(client: pg.Client, schema: string, table: string, which: 'all' | 'writable') {
+  const { rows } = await client.query<{ name: string }>(
+    `select column_name as name from information_schema.columns
+     where table_schema = $1 and table_name = $2 and ($3 or is_generated = 'NEVER')
+     order by ordinal_position`,
+    [schema, table, which === 'all'],
+  );
+  return rows.map((r) => r.name);
+}
+
 async function baselineSelect(client: pg.Client, table: string) {
-  const columnsOf = async (schema: string) =>
-    (
-      await client.query<{ name: string }>(
-        `select column_name as name from information_schema.columns
-         where table_schema = $1 and table_name = $2 order by ordinal_position`,
-        [schema, table],
-      )
-    ).rows.map((r) => r.name);
-  const productColumns = new Set(await columnsOf('public'));
-  const baselineColumns = await columnsOf(BASELINE_SCHEMA);
+  const productColumns = new Set(await columnsOf(client, 'public', table, 'all'));
+  const baselineColumns = await columnsOf(client, BASELINE_SCHEMA, table, 'writable');
   const expressions = baselineColumns.map((column) => {
     if (productColumns.has(column)) return `"${column}"`;
     const rebuilt = baselineColumnFromProduct[table]?.[column];
