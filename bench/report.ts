@@ -50,8 +50,8 @@ process.stdout.write(`${values.out}: ${results.length} result${results.length ==
 
 function drawChart(results: Result[]): string {
   const width = 820;
-  const labelWidth = 230;
-  const plotWidth = width - labelWidth - 110;
+  const labelWidth = 250;
+  const plotWidth = width - labelWidth - 140;
   const barHeight = 14;
   const colours = {
     endToEnd: '#2f6db5',
@@ -124,11 +124,18 @@ function drawChart(results: Result[]): string {
   }
 
   y += 16;
-  text(10, y, "Where the sync's time went (seconds, summed over streams)", ' class="title"');
+  text(
+    10,
+    y,
+    "Where the sync's time went (seconds summed over streams; | marks the run's duration)",
+    ' class="title"',
+  );
   y += 22;
   legend(phases.map((p) => [p, colours[p]]));
   const sums = results.map((r) => phases.reduce((n, p) => n + r.phases.total[p], 0));
-  const maxSum = Math.max(...sums);
+  // The run's duration is drawn as a tick: phases summed over streams can exceed it (streams in
+  // parallel) or fall short of it (time outside the phases: scheduling, activity start and end).
+  const maxSum = Math.max(...sums, ...results.map((r) => r.seconds));
   results.forEach((r, i) => {
     text(10, y + 12, label(r));
     let x = labelWidth;
@@ -138,10 +145,14 @@ function drawChart(results: Result[]): string {
       if (w > 36) text(x + 3, y + barHeight - 1, `${r.phases.total[p].toFixed(1)} s`, ' class="inside"');
       x += w;
     }
+    const tick = labelWidth + (plotWidth * r.seconds) / maxSum;
+    parts.push(
+      `<line x1="${tick.toFixed(1)}" y1="${y - 3}" x2="${tick.toFixed(1)}" y2="${y + barHeight + 7}" stroke="#000" stroke-width="2"/>`,
+    );
     text(
-      x + 4,
+      Math.max(x, tick) + 5,
       y + barHeight,
-      `${sums[i]!.toFixed(1)} s in a run of ${r.seconds.toFixed(1)} s`,
+      `${sums[i]!.toFixed(1)} s (run ${r.seconds.toFixed(1)} s)`,
       ' class="small"',
     );
     y += barHeight + 16;
