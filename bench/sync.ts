@@ -270,7 +270,7 @@ try {
     );
   }
   out(
-    `  history events    ${historyEvents} in ${executions.length} execution${executions.length === 1 ? '' : 's'} (largest ${Math.max(...executions.map((e) => e.events))}) for ${totals.pages} pages`,
+    `  history events    ${historyEvents} in ${executions.length} execution${executions.length === 1 ? '' : 's'} (largest ${Math.max(...executions.map((e) => e.events))}) for ${totals.pages} pages: ${(historyEvents / Math.max(totals.pages, 1)).toFixed(3)} a page`,
   );
 
   const report = {
