@@ -168,7 +168,7 @@ ${parts.join('\n')}
 }
 
 function label(r: Result): string {
-  const k = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
+  const k = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1000 ? `${n / 1000}k` : String(n));
   return `${k(r.options.invoices)} invoices, ${k(r.options.customers)} customers, ${r.options.latencyMs} ms`;
 }
 

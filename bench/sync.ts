@@ -167,6 +167,8 @@ try {
   const requestsBefore = (await sandbox.stats()).requests;
   const sandboxBefore = await sandbox.usage();
   const postgresCpu = await startPostgresCpu(adminUrl, dbName);
+  // The code that runs, not what the checkout holds by the end of a long run.
+  const commit = gitCommit();
   const workerCpuBefore = process.cpuUsage();
   const started = performance.now();
   const run = await startSync(
@@ -242,7 +244,9 @@ try {
       );
     }
   }
-  out(`  phases            ${phaseLine(phase.total)} (summed over streams)`);
+  out(
+    `  phases            ${phaseLine(phase.total)} summed over streams, in a run of ${seconds.toFixed(1)} s`,
+  );
   for (const [stream, p] of Object.entries(phase.byStream)) {
     out(`    ${stream.padEnd(18)}${phaseLine(p)}`);
   }
@@ -276,7 +280,7 @@ try {
   const report = {
     version: 1,
     date: new Date().toISOString(),
-    commit: gitCommit(),
+    commit,
     machine: {
       cores: os.cpus().length,
       cpu: os.cpus()[0]?.model,
