@@ -5,7 +5,8 @@ import type { SandboxOptions, SandboxStats, SandboxTenantInfo } from '../src/san
 /** The sandbox in a child process (see client-sandbox-process.ts), driven over IPC. */
 export async function startSandboxProcess(options: SandboxOptions) {
   const child = fork(fileURLToPath(new URL('./client-sandbox-process.ts', import.meta.url)), {
-    execArgv: ['--import', 'tsx'],
+    // As `npm run sandbox` runs it: a small young generation keeps a 1 M-invoice tenant's RSS low.
+    execArgv: ['--max-semi-space-size=8', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ask = <T>(message: unknown): Promise<T> =>
