@@ -7,7 +7,11 @@ import { type Sandbox, type SandboxOptions, startSandbox } from '../src/sandbox/
 
 let sandbox: Sandbox | undefined;
 
-type Message = { cmd: 'start'; options: SandboxOptions } | { cmd: 'stats' } | { cmd: 'close' };
+type Message =
+  | { cmd: 'start'; options: SandboxOptions }
+  | { cmd: 'stats' }
+  | { cmd: 'usage' }
+  | { cmd: 'close' };
 
 process.on('message', async (message: Message) => {
   if (message.cmd === 'start') {
@@ -15,6 +19,9 @@ process.on('message', async (message: Message) => {
     process.send?.({ url: sandbox.url, appKey: sandbox.appKey, tenants: sandbox.tenants });
   } else if (message.cmd === 'stats') {
     process.send?.(sandbox?.stats());
+  } else if (message.cmd === 'usage') {
+    // maxRSS is in KiB: the peak of the whole process so far, which a sampler could miss.
+    process.send?.({ cpu: process.cpuUsage(), maxRssBytes: process.resourceUsage().maxRSS * 1024 });
   } else {
     await sandbox?.close();
     process.send?.({ closed: true }, () => process.disconnect());

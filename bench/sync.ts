@@ -3,20 +3,24 @@
  * an embedded throwaway one), one worker in this process, and the sandbox in a child process.
  *
  *   npm run bench:sync -- [--customers 20000] [--invoices 100000] [--latency 0] [--mode full|window]
- *                         [--rate-limit 60] [--windows 8]
+ *                         [--rate-limit 60] [--windows 8] [--json bench/results/sync-<date>.json]
  *
- * Prints records/s end to end, requests/s and the share of the 60 req/s ceiling, the worker's
- * peak RSS and the workflow history length.
+ * Prints, from one run: records/s end to end against two COPY ceilings measured in the same run
+ * (the tables as the migrations define them now, and as bench/baseline-tables.sql froze them
+ * before the storage work of issue 13), where the sync's time went by phase, the CPU of the
+ * worker, the sandbox and PostgreSQL, requests/s against the rate limit, peak RSS, and the
+ * history events of every execution of the run. The second line is the headline scripts read:
+ * `<N> records/s end to end (<P> % of the same-run COPY ceiling)`. The same figures go to the
+ * JSON file, which `npm run bench:report` draws.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createSecretBox } from '../src/crypto/secret-box.js';
 import { Company, ServiceTitanCredential, SyncRun } from '../src/db/entities/index.js';
 import { readInstallationId } from '../src/db/installation.js';
@@ -27,9 +31,21 @@ import { startEmbeddedPostgres } from '../src/infra/embedded-postgres.js';
 import { startTemporalDevServer } from '../src/infra/temporal-dev-server.js';
 import { createLogger } from '../src/logger.js';
 import { createActivityDeps } from '../src/main/activity-deps.js';
+import { createMetrics } from '../src/metrics/index.js';
 import { startSync } from '../src/sync/start-sync.js';
 import { startWorker } from '../src/temporal/worker.js';
 import { startSandboxProcess } from './sandbox-process.js';
+import {
+  type Ceiling,
+  copyCeilings,
+  gitCommit,
+  type PhaseSeconds,
+  phaseSeconds,
+  phases,
+  runExecutions,
+  startPostgresCpu,
+  streamTables,
+} from './sync-measures.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +55,7 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'full' },
     'rate-limit': { type: 'string', default: '60' },
     windows: { type: 'string', default: '8' },
+    json: { type: 'string' },
   },
 });
 const customers = Number(values.customers);
@@ -96,9 +113,11 @@ try {
 
   const keys = [{ version: 'bench', key: randomBytes(32) }];
   const endpoints = { authUrl: sandbox.url, apiUrl: sandbox.url };
+  const metrics = createMetrics({ defaultMetrics: false });
   const activities = createActivityDeps({
     orm,
     logger,
+    metrics,
     keys,
     serviceTitan: {
       appKey: sandbox.appKey,
@@ -146,14 +165,24 @@ try {
   const mode =
     values.mode === 'window' ? { from: '2021-12-01T00:00:00Z', to: '2025-01-02T00:00:00Z' } : 'full';
   const requestsBefore = (await sandbox.stats()).requests;
-  const started = Date.now();
+  const sandboxBefore = await sandbox.usage();
+  const postgresCpu = await startPostgresCpu(adminUrl, dbName);
+  // The code that runs, not what the checkout holds by the end of a long run.
+  const commit = gitCommit();
+  const workerCpuBefore = process.cpuUsage();
+  const started = performance.now();
   const run = await startSync(
     { em: orm.em.fork(), temporal: client, taskQueue, installationId: await readInstallationId(orm) },
     { credentialId: credential.id, trigger: 'cli', mode: mode as never },
   );
   const handle = client.workflow.getHandle(run.workflowId);
   const result = await handle.result();
-  const seconds = (Date.now() - started) / 1000;
+  const seconds = (performance.now() - started) / 1000;
+  const workerCpu = cpuSeconds(process.cpuUsage(workerCpuBefore));
+  const postgresCpuSeconds = await postgresCpu.stop();
+  const sandboxAfter = await sandbox.usage();
+  const sandboxCpu = cpuSeconds(sandboxAfter.cpu) - cpuSeconds(sandboxBefore.cpu);
+  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
   const stats = await sandbox.stats();
   const requests = stats.requests - requestsBefore;
   const row = await orm.em.fork().findOneOrFail(SyncRun, run.syncRunId);
@@ -165,10 +194,12 @@ try {
     }),
     { pages: 0, upserted: 0, fetched: 0 },
   );
-  const history = await handle.fetchHistory();
+  const executions = await runExecutions(client, run.workflowId, run.runId);
+  const historyEvents = executions.reduce((n, e) => n + e.events, 0);
+  const phase = await phaseSeconds(metrics);
   // What the run leaves on disk: rows, table + TOAST + indexes (docs/capacity.md uses these).
   const sizes: { table: string; rows: number; bytes: number }[] = [];
-  for (const table of ['members_stream', 'servicetitan_customer_contacts', 'invoices_stream']) {
+  for (const table of streamTables) {
     const [r] = await orm.em
       .getConnection()
       .execute<{ rows: string; bytes: string }[]>(
@@ -176,17 +207,56 @@ try {
       );
     sizes.push({ table, rows: Number(r?.rows ?? 0), bytes: Number(r?.bytes ?? 0) });
   }
-  const ceiling = await copyCeiling(url.toString(), credential.company.id);
+  const ceilings = await copyCeilings(url.toString(), credential.company.id);
+  const [version] = await orm.em.getConnection().execute<{ server_version: string }[]>('show server_version');
+
+  const recordsPerSecond = totals.fetched / seconds;
+  const share = (ceiling: Ceiling) =>
+    ceiling.rowsPerSecond > 0 ? recordsPerSecond / ceiling.rowsPerSecond : 0;
+  const pct = (x: number) => `${Math.round(100 * x)} %`;
+  const ofWall = (cpu: number) => `${cpu.toFixed(1)} s (${pct(cpu / seconds)} of the run)`;
+  const phaseLine = (p: PhaseSeconds) => {
+    const sum = phases.reduce((n, k) => n + p[k], 0);
+    return `${phases.map((k) => `${k} ${p[k].toFixed(1)} s (${pct(sum > 0 ? p[k] / sum : 0)})`).join(', ')}; ${sum.toFixed(1)} s`;
+  };
 
   out(
     `sync bench: ${customers} customers (+${2 * customers} contacts), ${invoices} invoices; mode ${values.mode}, latency ${latencyMs} ms, server limit ${rateLimit || 'none'} req/s`,
+  );
+  out(
+    `${Math.round(recordsPerSecond)} records/s end to end (${Math.round(100 * share(ceilings.product))} % of the same-run COPY ceiling)`,
   );
   out(`  status            ${result.status}`);
   out(`  duration          ${seconds.toFixed(1)} s`);
   out(
     `  records           ${totals.upserted} upserted of ${totals.fetched} fetched in ${totals.pages} pages`,
   );
-  out(`  throughput        ${Math.round(totals.fetched / seconds)} records/s end to end`);
+  for (const [name, ceiling] of [
+    ['tables as defined now', ceilings.product],
+    ['baseline tables (bench/baseline-tables.sql)', ceilings.baseline],
+  ] as const) {
+    out(
+      `  COPY ceiling      ${name}: ${ceiling.rows} rows in ${ceiling.seconds.toFixed(1)} s = ${Math.round(ceiling.rowsPerSecond)} rows/s; end to end is ${pct(share(ceiling))} of it`,
+    );
+    for (const t of ceiling.tables) {
+      out(
+        `                      ${t.table.padEnd(31)} ${String(t.rows).padStart(8)} rows in ${t.seconds.toFixed(1).padStart(6)} s = ${Math.round(t.rows / t.seconds)} rows/s`,
+      );
+    }
+  }
+  out(
+    `  phases            ${phaseLine(phase.total)} summed over streams, in a run of ${seconds.toFixed(1)} s`,
+  );
+  for (const [stream, p] of Object.entries(phase.byStream)) {
+    out(`    ${stream.padEnd(18)}${phaseLine(p)}`);
+  }
+  out(
+    `  CPU               worker ${ofWall(workerCpu)}, sandbox ${ofWall(sandboxCpu)}, PostgreSQL ${
+      postgresCpuSeconds === undefined
+        ? 'not readable here'
+        : `${ofWall(postgresCpuSeconds)} in this database's backends`
+    }`,
+  );
   out(
     `  requests          ${requests} (${(requests / seconds).toFixed(1)} req/s${
       rateLimit > 0
@@ -195,52 +265,75 @@ try {
     }; ${stats.rateLimited} answered 429)`,
   );
   out(
-    `  worker RSS        ${Math.round(baselineRss / 2 ** 20)} MB before the sync, ${Math.round(peakRss / 2 ** 20)} MB peak`,
+    `  worker RSS        ${mb(baselineRss)} before the sync, ${mb(peakRss)} peak; sandbox ${mb(sandboxAfter.maxRssBytes)} peak`,
   );
-  for (const c of ceiling) {
-    out(
-      `  COPY ceiling      ${c.table}: ${c.rows} rows in ${c.seconds.toFixed(1)} s = ${Math.round(c.rows / c.seconds)} rows/s (a plain COPY of the same rows into a copy of the table)`,
-    );
-  }
   for (const t of sizes) {
     const { rows, bytes } = t;
     out(
       `  stored            ${t.table}: ${rows} rows, ${(bytes / 2 ** 20).toFixed(1)} MB with TOAST and indexes (${rows ? (bytes / rows / 1024).toFixed(2) : '0'} KB a row)`,
     );
   }
-  out(`  history events    ${history.events?.length ?? 0} for ${totals.pages} pages`);
+  out(
+    `  history events    ${historyEvents} in ${executions.length} execution${executions.length === 1 ? '' : 's'} (largest ${Math.max(...executions.map((e) => e.events))}) for ${totals.pages} pages: ${(historyEvents / Math.max(totals.pages, 1)).toFixed(3)} a page`,
+  );
+
+  const report = {
+    version: 1,
+    date: new Date().toISOString(),
+    commit,
+    machine: {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      memoryBytes: os.totalmem(),
+      node: process.version,
+      postgres: version?.server_version,
+    },
+    options: {
+      customers,
+      invoices,
+      latencyMs,
+      mode: values.mode,
+      rateLimit,
+      windows: Number(values.windows),
+    },
+    status: result.status,
+    seconds,
+    records: totals,
+    recordsPerSecond,
+    ceilings: {
+      product: { ...ceilings.product, share: share(ceilings.product) },
+      baseline: { ...ceilings.baseline, share: share(ceilings.baseline) },
+    },
+    phases: phase,
+    cpu: {
+      workerSeconds: workerCpu,
+      sandboxSeconds: sandboxCpu,
+      postgresSeconds: postgresCpuSeconds ?? null,
+    },
+    memory: {
+      workerRssBeforeBytes: baselineRss,
+      workerRssPeakBytes: peakRss,
+      sandboxRssPeakBytes: sandboxAfter.maxRssBytes,
+    },
+    requests: { count: requests, perSecond: requests / seconds, rateLimit, rateLimited: stats.rateLimited },
+    history: { events: historyEvents, executions },
+    stored: sizes,
+  };
+  const file = path.resolve(
+    values.json ??
+      fileURLToPath(new URL(`./results/sync-${report.date.replaceAll(':', '-')}.json`, import.meta.url)),
+  );
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  out(`  figures           ${path.relative(process.cwd(), file)}`);
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => console.error(e));
 }
 
-/**
- * The ceiling: the same rows COPYed (out of the synced table, straight into an empty table of the
- * same definition, indexes included), timed end to end.
- */
-async function copyCeiling(databaseUrl: string, companyId: number) {
-  const results: { table: string; rows: number; seconds: number }[] = [];
-  for (const table of ['members_stream', 'invoices_stream']) {
-    const source = new pg.Client({ connectionString: databaseUrl });
-    const target = new pg.Client({ connectionString: databaseUrl });
-    await source.connect();
-    await target.connect();
-    try {
-      await target.query(`create table "${table}_ceiling" (like "${table}" including all)`);
-      const started = Date.now();
-      await pipeline(
-        source.query(
-          copyTo(`copy (select * from "${table}" where company_id = ${Number(companyId)}) to stdout`),
-        ),
-        target.query(copyFrom(`copy "${table}_ceiling" from stdin`)),
-      );
-      const seconds = (Date.now() - started) / 1000;
-      const { rows } = await target.query(`select count(*)::int as n from "${table}_ceiling"`);
-      results.push({ table, rows: rows[0].n, seconds });
-      await target.query(`drop table "${table}_ceiling"`);
-    } finally {
-      await source.end();
-      await target.end();
-    }
-  }
-  return results;
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
+function mb(bytes: number): string {
+  return `${Math.round(bytes / 2 ** 20)} MB`;
 }

@@ -1,0 +1,289 @@
+/**
+ * What bench/sync.ts measures besides the run itself: the COPY ceilings, the history of every
+ * execution of a run, the PostgreSQL backends' CPU time and the phase counters.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { Client } from '@temporalio/client';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import type { Metrics } from '../src/metrics/index.js';
+
+/** The tables a sync writes, in the order a run fills them. */
+export const streamTables = ['members_stream', 'servicetitan_customer_contacts', 'invoices_stream'] as const;
+
+export interface TableCopy {
+  table: string;
+  rows: number;
+  seconds: number;
+}
+
+export interface Ceiling {
+  tables: TableCopy[];
+  rows: number;
+  seconds: number;
+  rowsPerSecond: number;
+}
+
+/**
+ * Baseline columns the product's tables no longer have, rebuilt from what they have, so the
+ * baseline ceiling writes what today's definition stored. A storage change that drops or
+ * renames a column the baseline has adds its expression here (the bench stops and names the
+ * column otherwise: a baseline written with less would flatter the change).
+ */
+const baselineColumnFromProduct: Record<string, Record<string, string>> = {
+  invoices_stream: { items: `coalesce(("raw"::jsonb) -> 'items', '[]'::jsonb)` },
+};
+
+const BASELINE_SCHEMA = 'bench_baseline';
+
+/**
+ * The two ceilings of the same rows (those the run stored for `companyId`): COPYed out of the
+ * synced tables, straight into empty tables with their indexes, timed end to end. `product`
+ * copies into `LIKE ... INCLUDING ALL` copies of the tables as the migrations define them now;
+ * `baseline` into the tables of bench/baseline-tables.sql (the definition before the storage
+ * work of issue 13). Per table the two copies run back to back, so both see the same machine.
+ */
+export async function copyCeilings(
+  databaseUrl: string,
+  companyId: number,
+): Promise<{ product: Ceiling; baseline: Ceiling }> {
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  const product: TableCopy[] = [];
+  const baseline: TableCopy[] = [];
+  try {
+    const ddl = await readFile(new URL('./baseline-tables.sql', import.meta.url), 'utf8');
+    await admin.query(`drop schema if exists ${BASELINE_SCHEMA} cascade; create schema ${BASELINE_SCHEMA}`);
+    await admin.query(`set search_path to ${BASELINE_SCHEMA}; ${ddl}; reset search_path`);
+    const where = `where company_id = ${Number(companyId)}`;
+    for (const table of streamTables) {
+      const copy = `"${table}_ceiling"`;
+      await admin.query(`create table ${copy} (like "${table}" including all)`);
+      const columns = (await columnsOf(admin, 'public', table, 'writable')).map((c) => `"${c}"`).join(', ');
+      product.push(
+        await timedCopy(
+          databaseUrl,
+          table,
+          `select ${columns} from "${table}" ${where}`,
+          copy,
+          `(${columns})`,
+        ),
+      );
+      await admin.query(`drop table ${copy}`);
+
+      const select = await baselineSelect(admin, table);
+      baseline.push(
+        await timedCopy(
+          databaseUrl,
+          table,
+          `select ${select.expressions} from "${table}" ${where}`,
+          `${BASELINE_SCHEMA}."${table}"`,
+          `(${select.columns})`,
+        ),
+      );
+    }
+  } finally {
+    await admin.query(`drop schema if exists ${BASELINE_SCHEMA} cascade`).catch(() => {});
+    await admin.end();
+  }
+  return { product: summarise(product), baseline: summarise(baseline) };
+}
+
+/** A table's columns, or those a COPY can fill (`writable`: a generated column is computed, not copied). */
+async function columnsOf(client: pg.Client, schema: string, table: string, which: 'all' | 'writable') {
+  const { rows } = await client.query<{ name: string }>(
+    `select column_name as name from information_schema.columns
+     where table_schema = $1 and table_name = $2 and ($3 or is_generated = 'NEVER')
+     order by ordinal_position`,
+    [schema, table, which === 'all'],
+  );
+  return rows.map((r) => r.name);
+}
+
+async function baselineSelect(client: pg.Client, table: string) {
+  const productColumns = new Set(await columnsOf(client, 'public', table, 'all'));
+  const baselineColumns = await columnsOf(client, BASELINE_SCHEMA, table, 'writable');
+  const expressions = baselineColumns.map((column) => {
+    if (productColumns.has(column)) return `"${column}"`;
+    const rebuilt = baselineColumnFromProduct[table]?.[column];
+    if (!rebuilt) {
+      throw new Error(
+        `baseline ceiling: ${table}.${column} is gone from the product's table; add how to rebuild it to baselineColumnFromProduct in bench/sync-measures.ts`,
+      );
+    }
+    return rebuilt;
+  });
+  return { columns: baselineColumns.map((c) => `"${c}"`).join(', '), expressions: expressions.join(', ') };
+}
+
+async function timedCopy(
+  databaseUrl: string,
+  table: string,
+  select: string,
+  target: string,
+  columns: string,
+): Promise<TableCopy> {
+  const source = new pg.Client({ connectionString: databaseUrl });
+  const sink = new pg.Client({ connectionString: databaseUrl });
+  await source.connect();
+  await sink.connect();
+  try {
+    const started = performance.now();
+    await pipeline(
+      source.query(copyTo(`copy (${select}) to stdout`)),
+      sink.query(copyFrom(`copy ${target} ${columns} from stdin`)),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const { rows } = await sink.query(`select count(*)::int as n from ${target}`);
+    return { table, rows: rows[0].n, seconds };
+  } finally {
+    await source.end();
+    await sink.end();
+  }
+}
+
+function summarise(tables: TableCopy[]): Ceiling {
+  const rows = tables.reduce((n, t) => n + t.rows, 0);
+  const seconds = tables.reduce((n, t) => n + t.seconds, 0);
+  return { tables, rows, seconds, rowsPerSecond: seconds > 0 ? rows / seconds : 0 };
+}
+
+export interface Execution {
+  workflowId: string;
+  runId: string;
+  events: number;
+}
+
+/**
+ * Every execution a run made: the chain of continue-as-new from the first run, and child
+ * workflows (with their own chains), each with its history length.
+ */
+export async function runExecutions(client: Client, workflowId: string, runId: string): Promise<Execution[]> {
+  const executions: Execution[] = [];
+  const queue = [{ workflowId, runId }];
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    const history = await client.workflow.getHandle(next.workflowId, next.runId).fetchHistory();
+    const events = history.events ?? [];
+    executions.push({ ...next, events: events.length });
+    for (const event of events) {
+      const continued = event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      if (continued) queue.push({ workflowId: next.workflowId, runId: continued });
+      const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+      if (child?.workflowId && child.runId) queue.push({ workflowId: child.workflowId, runId: child.runId });
+    }
+  }
+  return executions;
+}
+
+export type Phase = 'fetch' | 'map' | 'write' | 'commit';
+export const phases: readonly Phase[] = ['fetch', 'map', 'write', 'commit'];
+export type PhaseSeconds = Record<Phase, number>;
+
+/** stsync_sync_phase_seconds_total, by stream and summed over streams. */
+export async function phaseSeconds(metrics: Metrics) {
+  const zero = (): PhaseSeconds => ({ fetch: 0, map: 0, write: 0, commit: 0 });
+  const byStream: Record<string, PhaseSeconds> = {};
+  const total = zero();
+  for (const { labels, value } of (await metrics.syncPhaseSeconds.get()).values) {
+    const stream = String(labels.stream);
+    const phase = labels.phase as Phase;
+    if (!phases.includes(phase)) continue;
+    byStream[stream] ??= zero();
+    byStream[stream][phase] += value;
+    total[phase] += value;
+  }
+  return { byStream, total };
+}
+
+/**
+ * CPU time of the PostgreSQL backends serving one database (the worker's pool, autovacuum),
+ * read from /proc/<pid>/stat: only where the server runs on this machine and its processes are
+ * visible; `undefined` otherwise. Backends are listed every 500 ms, so one that comes and goes
+ * between two samples is missed (the worker's pool keeps its connections open).
+ */
+export async function startPostgresCpu(adminUrl: string, database: string) {
+  const ticksPerSecond = clockTicks();
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  let readable = true;
+  let started = false;
+  const sample = async () => {
+    const { rows } = await client.query<{ pid: number }>(
+      'select pid from pg_stat_activity where datname = $1',
+      [database],
+    );
+    for (const { pid } of rows) {
+      const ticks = await processTicks(pid);
+      if (ticks === undefined) {
+        readable = false;
+        continue;
+      }
+      // A backend already there at the start counts from then; a later one from its birth.
+      if (!first.has(pid)) first.set(pid, started ? 0 : ticks);
+      last.set(pid, ticks);
+    }
+  };
+  await sample();
+  started = true;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    sample()
+      .catch(() => {})
+      .finally(() => {
+        busy = false;
+      });
+  }, 500);
+  return {
+    /** Seconds of CPU since the start, or undefined when the backends' /proc entries cannot be read. */
+    async stop(): Promise<number | undefined> {
+      clearInterval(timer);
+      while (busy) await new Promise((r) => setTimeout(r, 20));
+      await sample().catch(() => {});
+      await client.end();
+      if (!readable || last.size === 0) return undefined;
+      let ticks = 0;
+      for (const [pid, value] of last) ticks += value - (first.get(pid) ?? 0);
+      return ticks / ticksPerSecond;
+    },
+  };
+}
+
+async function processTicks(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command's closing parenthesis start at field 3; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** The checkout's commit, marked `+changes` when the working tree differs from it. */
+export function gitCommit(): string | undefined {
+  const cwd = new URL('..', import.meta.url);
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd,
+      encoding: 'utf8',
+    });
+    return dirty.trim() ? `${commit}+changes` : commit;
+  } catch {
+    return undefined;
+  }
+}
