@@ -7,7 +7,7 @@ import { linkTo, txSql } from '../alerts/sql.js';
 import { ServiceTitanCredential, SyncRun } from '../db/entities/index.js';
 import { readInstallationId } from '../db/installation.js';
 import { createSyncRun } from '../db/repositories/sync-run.repository.js';
-import { deriveMemberContacts } from '../ingest/upsert.js';
+import { deriveMemberContacts, refreshDerivationStatistics } from '../ingest/upsert.js';
 import { DOWNSTREAM_EVENT, emitEvent } from '../notifications/events.js';
 import { pauseTemporalSchedule } from '../schedules/index.js';
 import type { SyncStreamName, SyncTenantResult } from '../workflows/definitions.js';
@@ -113,6 +113,10 @@ export function createSyncRunActivities({ orm, logger, alerts, metrics }: Activi
      * transaction. Then Temporal's schedule follows an auto-pause.
      */
     async finishSyncRun(input: FinishSyncRunInput): Promise<void> {
+      // Statistics first: a large first load leaves them stale, and the derivation's plan with them.
+      await refreshDerivationStatistics(em()).catch((error: unknown) =>
+        log.warn({ err: error }, 'planner statistics not refreshed'),
+      );
       const outcome = await safely(() =>
         em().transactional(async (tem) => {
           const run = await tem.findOneOrFail(SyncRun, input.syncRunId, {
