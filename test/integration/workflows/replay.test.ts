@@ -26,7 +26,6 @@ describe('recorded workflow histories replay with the current code', () => {
       'sync-continued-as-new',
       'sync-failed',
       'sync-full',
-      'sync-full-windows',
       'sync-incremental',
       'sync-paused-resumed',
     ]);
