@@ -150,17 +150,21 @@ describe('the COPY + merge upsert', () => {
         ],
         null,
       );
+      // Generous: on a busy machine the page may take a while to reach the lock.
       await expect
-        .poll(async () => {
-          const r = await orm.em
-            .fork()
-            .getConnection()
-            .execute<{ wait: string | null }[]>(
-              'select wait_event_type as wait from pg_stat_activity where pid = ?',
-              [rows[0]!.pid],
-            );
-          return r[0]?.wait;
-        })
+        .poll(
+          async () => {
+            const r = await orm.em
+              .fork()
+              .getConnection()
+              .execute<{ wait: string | null }[]>(
+                'select wait_event_type as wait from pg_stat_activity where pid = ?',
+                [rows[0]!.pid],
+              );
+            return r[0]?.wait;
+          },
+          { timeout: 30_000 },
+        )
         .toBe('Lock');
       await other.query('commit');
       expect(await writing).toBe(2);
