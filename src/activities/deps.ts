@@ -18,6 +18,8 @@ export interface ActivityDeps {
   secrets: SecretBox;
   /** How long one chunk activity pulls pages before handing back to the workflow. */
   chunkMs?: number;
+  /** The tenant's request budget (SERVICETITAN_RATE_LIMIT): how many windows a full load reads at once. */
+  rateLimitPerSecond?: number;
   /** Records written, runs finished (absent in unit tests that do not look at them). */
   metrics?: Metrics;
   /**

@@ -45,6 +45,9 @@ export function createActivityDeps(options: {
     metrics,
     breakersFlushed: () => breakers.flushed(),
     ...(options.chunkMs ? { chunkMs: options.chunkMs } : {}),
+    ...(options.serviceTitan.rateLimitPerSecond
+      ? { rateLimitPerSecond: options.serviceTitan.rateLimitPerSecond }
+      : {}),
     draining: draining.signal,
     /** Chunks stop after the page in hand (call before stopping the worker). */
     drain: () => draining.abort(),

@@ -5,7 +5,13 @@ import { type BreakerState, type CircuitBreaker, createCircuitBreaker } from './
 import { type ConnectionTestResult, runConnectionTest } from './connection-test.js';
 import { InvalidAppKey, ServiceTitanConfigError } from './errors.js';
 import { createHttpExecutor, type TenantContext } from './http.js';
-import { type ListPaginationOptions, type PageFetcher, paginateExport, paginateList } from './paginate.js';
+import {
+  fetchExportPage,
+  type ListPaginationOptions,
+  type PageFetcher,
+  paginateExport,
+  paginateList,
+} from './paginate.js';
 import { createSharedRateLimiter, rateBudgetKey } from './rate-budget.js';
 import { createRateLimiterRegistry, type RateLimiter } from './rate-limiter.js';
 import {
@@ -42,6 +48,8 @@ export interface TenantApi {
     stream: S,
     opts?: ExportPagesOptions,
   ): AsyncIterable<ExportPage<RecordOf<S>>>;
+  /** One page of the export feed, without reading ahead (the feed's first page when `from` is absent). */
+  exportPage<S extends StreamName>(stream: S, opts?: ExportPagesOptions): Promise<ExportPage<RecordOf<S>>>;
   listPages<S extends StreamName>(stream: S, opts?: ListPagesOptions): AsyncIterable<ListPage<RecordOf<S>>>;
   testConnection(opts?: { signal?: AbortSignal }): Promise<ConnectionTestResult>;
   /**
@@ -197,6 +205,12 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
         environment: cred.environment,
         exportPages(stream, options = {}) {
           return paginateExport(definitionOf(stream), fetcherFor(stream, 'export'), options);
+        },
+        exportPage(stream, { signal, ...options } = {}) {
+          return fetchExportPage(definitionOf(stream), fetcherFor(stream, 'export'), {
+            ...options,
+            signal: signal ?? new AbortController().signal,
+          });
         },
         listPages(stream, options = {}) {
           return paginateList(definitionOf(stream), fetcherFor(stream, 'list'), options);

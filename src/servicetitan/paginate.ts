@@ -102,44 +102,47 @@ export interface ExportPaginationOptions {
 }
 
 /**
- * The export feed: `from` → `continueFrom` until `hasMore=false`. Fails with PaginationLoop
- * when the server says there is more but hands back the token it was given.
+ * One page of the export feed from `from` (a token, a date, or the beginning when absent). Fails
+ * with PaginationLoop when the server says there is more but hands back the token it was given.
  */
+export async function fetchExportPage<T>(
+  stream: StreamDefinition<z.ZodType<T>>,
+  fetchPage: PageFetcher,
+  options: { from?: string | undefined; includeRecentChanges?: boolean; signal: AbortSignal },
+): Promise<ExportPage<T>> {
+  const from = options.from || undefined;
+  const body = await fetchPage(
+    { from, includeRecentChanges: options.includeRecentChanges ? 'true' : undefined },
+    { signal: options.signal },
+  );
+  const envelope = parseEnvelope(exportEnvelope, body, stream.name, 'export');
+  const continueFrom = envelope.continueFrom ?? '';
+  if (envelope.hasMore && (continueFrom === '' || continueFrom === from)) {
+    throw new PaginationLoop(stream.name, { from, continueFrom, records: envelope.data.length });
+  }
+  const { records, invalid } = splitRecords(stream.schema, envelope.data);
+  // A final page without a token keeps the last one: it stays valid for the next sync.
+  return { records, invalid, continueFrom: continueFrom || (from ?? ''), hasMore: envelope.hasMore };
+}
+
+/** The export feed: `from` → `continueFrom` until `hasMore=false`. */
 export function paginateExport<T>(
   stream: StreamDefinition<z.ZodType<T>>,
   fetchPage: PageFetcher,
   options: ExportPaginationOptions = {},
 ): AsyncIterable<ExportPage<T>> {
-  type Fetched = ExportPage<T> & { sentFrom: string | undefined };
-  const load = async (from: string | undefined, signal: AbortSignal): Promise<Fetched> => {
-    const body = await fetchPage(
-      { from, includeRecentChanges: options.includeRecentChanges ? 'true' : undefined },
-      { signal },
-    );
-    const envelope = parseEnvelope(exportEnvelope, body, stream.name, 'export');
-    const continueFrom = envelope.continueFrom ?? '';
-    if (envelope.hasMore && (continueFrom === '' || continueFrom === from)) {
-      throw new PaginationLoop(stream.name, { from, continueFrom, records: envelope.data.length });
-    }
-    const { records, invalid } = splitRecords(stream.schema, envelope.data);
-    // A final page without a token keeps the last one: it stays valid for the next sync.
-    return {
-      records,
-      invalid,
-      continueFrom: continueFrom || (from ?? ''),
-      hasMore: envelope.hasMore,
-      sentFrom: from,
-    };
-  };
+  const load = (from: string | undefined, signal: AbortSignal) =>
+    fetchExportPage(stream, fetchPage, {
+      from,
+      includeRecentChanges: options.includeRecentChanges ?? false,
+      signal,
+    });
   return {
     [Symbol.asyncIterator]: () =>
-      mapPages(
-        prefetchOne<Fetched>(
-          options.signal,
-          (signal) => load(options.from || undefined, signal),
-          (page, signal) => (page.hasMore ? load(page.continueFrom, signal) : undefined),
-        ),
-        ({ sentFrom: _sentFrom, ...page }) => page,
+      prefetchOne<ExportPage<T>>(
+        options.signal,
+        (signal) => load(options.from, signal),
+        (page, signal) => (page.hasMore ? load(page.continueFrom, signal) : undefined),
       ),
   };
 }

@@ -21,6 +21,18 @@ export interface SyncTenantInput {
   /** Set by continueAsNew: where each stream stood, and the signals received so far. */
   carried?: Record<string, StreamProgress>;
   carriedControl?: { paused: boolean; cancelRequested: boolean; warnings: string[] };
+  /** Set by continueAsNew: a full load's windows, as planned by the first execution. */
+  carriedPlan?: FullLoadPlan;
+  /** Set by continueAsNew: the windows (position keys) already read to their end. */
+  carriedWindowsDone?: string[];
+}
+
+/**
+ * How a full load reads each stream: the modifiedOn instants between its windows (none: one
+ * export read from the beginning, as for a small stream). Dates and counts only.
+ */
+export interface FullLoadPlan {
+  streams: Partial<Record<SyncStreamName, { records: number | null; boundaries: string[] }>>;
 }
 
 export interface SyncTenantResult {
@@ -92,6 +104,9 @@ export function scheduledSyncWorkflowId(installationId: string, credentialId: nu
 export function installationTaskQueue(taskQueue: string, installationId: string): string {
   return `${taskQueue}-${installationId}`;
 }
+
+/** The end of a window that runs to the export feed's end: no record is dated past it. */
+export const openWindowEnd = '9999-12-31T23:59:59.999Z';
 
 /** Splits [from, to) into at most `parts` contiguous windows of whole seconds. */
 export function splitWindow(from: string, to: string, parts: number): { from: string; to: string }[] {

@@ -7,6 +7,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -15,6 +16,8 @@ import type { Activities } from '../activities/index.js';
 import type { ChunkStart } from '../activities/sync-stream.activities.js';
 import {
   cancelSyncSignal,
+  type FullLoadPlan,
+  openWindowEnd,
   pauseSyncSignal,
   resumeSyncSignal,
   type StreamProgress,
@@ -30,6 +33,17 @@ import {
 const runs = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
+const planning = proxyActivities<Activities>({
+  // A few dozen requests through the tenant's rate budget, retried by the client on 429/5xx.
+  startToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+  },
 });
 
 const chunks = proxyActivities<Activities>({
@@ -89,6 +103,9 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
 
   let continueSuggested = false;
   const stop = () => cancelRequested || continueSuggested;
+  /** Windows read to their end: a continued run does not read them again. */
+  const windowsDone = new Set(input.carriedWindowsDone ?? []);
+  let plan: FullLoadPlan | undefined = input.carriedPlan;
 
   /** Runs chunks from `start` until done, a stop is requested, or the history grows long. */
   async function runChunks(stream: SyncStreamName, positionKey: string, start: ChunkStart): Promise<boolean> {
@@ -115,9 +132,50 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
         p.state = 'skipped';
         return true;
       }
-      if (result.done) return true;
+      if (result.done) {
+        if (start.kind === 'window') windowsDone.add(positionKey);
+        return true;
+      }
       if (workflowInfo().continueAsNewSuggested) continueSuggested = true;
     }
+  }
+
+  /** Reads `start` under `positionKey` unless an earlier execution of this run read it to its end. */
+  const runWindow = (stream: SyncStreamName, positionKey: string, start: ChunkStart) =>
+    windowsDone.has(positionKey) ? Promise.resolve(true) : runChunks(stream, positionKey, start);
+
+  /**
+   * A full load split at `boundaries` t_1 < … < t_{n-1} (modifiedOn): windows [beginning, t_1),
+   * [t_1, t_2), … read at once, each from the export feed started at its first instant until a
+   * page lies wholly past its end, and the last, [t_{n-1}, …), read to the feed's end. Only then
+   * does an export chunk take over the last window's position: it commits the stream's cursor, so
+   * the cursor moves only once every window is stored, and a run that fails part-way leaves it
+   * where it was (the next sync reads again rather than skipping what a window had left).
+   *
+   * Nothing is skipped. A record left untouched during the run lies in one window's range at one
+   * feed position, and that window reads it (a window reads its whole range: the feed is ordered
+   * by modifiedOn, ties straddling pages, so a page wholly past the end closes it). A record
+   * changed during the run moves to the feed's end with a modifiedOn no earlier than the change,
+   * hence past t_{n-1} (no boundary is later than the newest modifiedOn at planning time:
+   * src/sync/full-load-plan.ts); the last window does not filter by date and reads on to the
+   * feed's end, and the export chunk that follows reads from where it stopped, so the change is
+   * read by one of them or, made after the export chunk caught up, by the next incremental sync
+   * from the cursor it committed. Its earlier version, if a window read it first, is overwritten
+   * (the upsert keeps the newer modifiedOn).
+   */
+  async function runWindowedLoad(stream: SyncStreamName, boundaries: string[]): Promise<boolean> {
+    const p = progress[stream]!;
+    const key = (i: number) => `${stream}#${i}`;
+    // '' reads the export feed from its beginning: the first window needs no oldest date.
+    const starts = ['', ...boundaries];
+    const read = await Promise.all(
+      starts.map((from, i) =>
+        runWindow(stream, key(i), { kind: 'window', from, to: boundaries[i] ?? openWindowEnd }),
+      ),
+    );
+    if (!read.every(Boolean)) return false;
+    if ((p.state as string) === 'skipped') return true;
+    return runChunks(stream, key(boundaries.length), { kind: 'export', from: 'beginning' });
   }
 
   async function runStream(stream: SyncStreamName): Promise<void> {
@@ -130,10 +188,12 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
       const windows = splitWindow(mode.from, mode.to, input.windowConcurrency ?? 4);
       const results = await Promise.all(
         windows.map((w, i) =>
-          runChunks(stream, `${stream}#${i}`, { kind: 'window', from: w.from, to: w.to }),
+          runWindow(stream, `${stream}#${i}`, { kind: 'window', from: w.from, to: w.to }),
         ),
       );
       finished = results.every(Boolean);
+    } else if (mode === 'full' && plan?.streams[stream]?.boundaries.length) {
+      finished = await runWindowedLoad(stream, plan.streams[stream].boundaries);
     } else {
       finished = await runChunks(stream, stream, {
         kind: 'export',
@@ -168,6 +228,17 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
           await runs.markSyncRunPaused(input.syncRunId, reported);
         }
       });
+      // A full load plans its windows once; a continued execution carries the plan (a run begun
+      // before windows existed has no plan and carries on reading its feed in one piece).
+      if (input.mode === 'full' && !input.carried && patched('full-load-windows')) {
+        plan = await planning
+          .planFullLoad({ credentialId: input.credentialId, streams: input.streams })
+          .catch((e: unknown) => {
+            if (isCancellation(e)) throw e;
+            log.warn('full load planning failed: streams read in one piece', { error: failureMessage(e) });
+            return undefined;
+          });
+      }
       // On a failure, the other streams' chunks in flight are cancelled rather than left running,
       // and the run waits until every one has stopped: it then records final totals, and does not
       // complete while a chunk's cancellation is still on its way (the server would refuse that
@@ -216,6 +287,8 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
       ...input,
       carried: progress,
       carriedControl: { paused, cancelRequested, warnings },
+      ...(plan ? { carriedPlan: plan } : {}),
+      ...(windowsDone.size > 0 ? { carriedWindowsDone: [...windowsDone] } : {}),
     });
   }
   status ??= cancelRequested ? 'cancelled' : warnings.length ? 'completed_with_warnings' : 'completed';

@@ -26,6 +26,7 @@ describe('recorded workflow histories replay with the current code', () => {
       'sync-continued-as-new',
       'sync-failed',
       'sync-full',
+      'sync-full-windows',
       'sync-incremental',
       'sync-paused-resumed',
     ]);

@@ -133,6 +133,16 @@ describe('ServiceTitan client', () => {
     expect(form.get('client_secret')).toBe('cs.super-secret-value');
   });
 
+  it('when one export page is asked for, then exactly one request is sent, without reading ahead', async () => {
+    const fake = fakeServiceTitan(() => json(200, page([1, 2], true, 'tok-b')));
+    const client = createServiceTitanClient(options(fake.fetchImpl));
+    const first = await client.tenant(cred).exportPage('invoices');
+    expect(first).toMatchObject({ hasMore: true, continueFrom: 'tok-b' });
+    expect(first.records.map((r) => r.id)).toEqual([1, 2]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fake.log.map((l) => l.path)).toEqual(['/accounting/v2/tenant/4242/export/invoices']);
+  });
+
   it('when 20 feeds of one tenant start at once, then one token request serves them all', async () => {
     const fake = fakeServiceTitan(async () => {
       await new Promise((r) => setTimeout(r, 2));

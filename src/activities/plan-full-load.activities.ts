@@ -1,0 +1,100 @@
+import { Context } from '@temporalio/activity';
+import { loadCredential } from '../db/repositories/credential.repository.js';
+import { ServiceTitanError, type TenantApi } from '../servicetitan/index.js';
+import {
+  minWindowRecords,
+  planBoundaries,
+  readersFor,
+  type StreamSize,
+  windowCounts,
+} from '../sync/full-load-plan.js';
+import type { FullLoadPlan, SyncStreamName } from '../workflows/definitions.js';
+import type { ActivityDeps } from './deps.js';
+import { toActivityFailure } from './failures.js';
+
+export interface PlanFullLoadInput {
+  credentialId: number;
+  streams: SyncStreamName[];
+}
+
+/**
+ * Plans a full load's windows (src/sync/full-load-plan.ts). Requests, all through the tenant's
+ * rate budget: one count per stream; for a stream big enough to split, its export feed's first
+ * page (the oldest modifiedOn and the page size) and two to four counts per window, in two rounds.
+ * A tiny tenant thus costs one request per stream. Returns dates and counts, never records.
+ */
+export function createFullLoadPlanActivities(deps: ActivityDeps) {
+  const { orm, logger, serviceTitan, secrets } = deps;
+  const readers = readersFor(deps.rateLimitPerSecond ?? 60);
+
+  return {
+    async planFullLoad(input: PlanFullLoadInput): Promise<FullLoadPlan> {
+      const signal = Context.current().cancellationSignal;
+      const log = logger.child({ credentialId: input.credentialId });
+      try {
+        const credential = await loadCredential(orm.em.fork(), secrets, input.credentialId);
+        const api: TenantApi = serviceTitan.tenant(credential.tenant);
+
+        const probe = async (stream: SyncStreamName): Promise<StreamSize & { oldest: number | null }> => {
+          const records = await api.countRecords(stream, { signal });
+          if (records === null || records < 2 * minWindowRecords)
+            return { records, exportPageSize: null, oldest: null };
+          const first = await api.exportPage(stream, { signal });
+          let oldest: number | null = null;
+          for (const r of first.records) {
+            const t = Date.parse(r.modifiedOn ?? '');
+            if (!Number.isNaN(t) && (oldest === null || t < oldest)) oldest = t;
+          }
+          const exportPageSize = first.hasMore ? first.records.length + first.invalid.length : null;
+          return { records, exportPageSize: oldest === null ? null : exportPageSize, oldest };
+        };
+        // A stream the planner cannot size or split is read in one piece: its chunk meets the same
+        // error and reports it as it always has (a module not licensed, credentials refused).
+        const readInOnePiece =
+          <T>(stream: SyncStreamName, fallback: T) =>
+          (error: unknown): T => {
+            if (!(error instanceof ServiceTitanError)) throw error;
+            log.info({ stream, code: error.code }, 'full load planning: stream read in one piece');
+            return fallback;
+          };
+        const sizes = await Promise.all(
+          input.streams.map((stream) =>
+            probe(stream).catch(
+              readInOnePiece(stream, { records: null, exportPageSize: null, oldest: null }),
+            ),
+          ),
+        );
+        const byStream = {} as Record<SyncStreamName, StreamSize>;
+        input.streams.forEach((stream, i) => {
+          byStream[stream] = sizes[i]!;
+        });
+        const counts = windowCounts(byStream, readers);
+
+        const split = async (stream: SyncStreamName, size: (typeof sizes)[number]): Promise<string[]> => {
+          const windows = counts[stream];
+          const { records, oldest } = size;
+          if (windows < 2 || records === null || oldest === null) return [];
+          // The sampled span ends at this worker's clock; a record dated later (a server clock
+          // ahead of ours) only makes the last window bigger.
+          const newest = Math.max(Date.now(), oldest + 1000);
+          const countBefore = async (at: number) =>
+            (await api.countRecords(stream, { modifiedBefore: new Date(at).toISOString(), signal })) ?? 0;
+          const boundaries = await planBoundaries(countBefore, { oldest, newest, total: records, windows });
+          return boundaries.map((t) => new Date(t).toISOString());
+        };
+        const plan: FullLoadPlan = { streams: {} };
+        await Promise.all(
+          input.streams.map(async (stream, i) => {
+            const size = sizes[i]!;
+            const boundaries = await split(stream, size).catch(readInOnePiece(stream, []));
+            plan.streams[stream] = { records: size.records, boundaries };
+          }),
+        );
+        log.info({ plan }, 'full load planned');
+        return plan;
+      } catch (error) {
+        throw toActivityFailure(error, log);
+      }
+    },
+  };
+}

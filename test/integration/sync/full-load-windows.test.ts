@@ -1,0 +1,252 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SyncRun } from '../../../src/db/entities/index.js';
+import { createSandboxApp, type SandboxApp } from '../../../src/sandbox/index.js';
+import { startSync } from '../../../src/sync/start-sync.js';
+import {
+  pauseSyncSignal,
+  resumeSyncSignal,
+  type SyncMode,
+  type SyncStreamName,
+  syncProgressQuery,
+} from '../../../src/workflows/definitions.js';
+import { createCompanyWithCredential } from '../../support/fixtures.js';
+import {
+  connectTestOrm,
+  connectTestTemporal,
+  startTestWorker,
+  testInstallationId,
+  truncateAll,
+} from '../../support/integration.js';
+
+const LARGE = 4_500_001;
+const EDITED = 4_500_002;
+const SMALL = 4_500_003;
+
+type Table = 'members_stream' | 'invoices_stream' | 'servicetitan_customer_contacts';
+const tableOf: Record<'customers' | 'contacts' | 'invoices', Table> = {
+  customers: 'members_stream',
+  contacts: 'servicetitan_customer_contacts',
+  invoices: 'invoices_stream',
+};
+
+describe('full load in windows', () => {
+  let orm: Awaited<ReturnType<typeof connectTestOrm>>;
+  let temporal: Awaited<ReturnType<typeof connectTestTemporal>>;
+  let sandbox: SandboxApp;
+  let worker: Awaited<ReturnType<typeof startTestWorker>>;
+  let server: ReturnType<typeof createServer>;
+  /** Sees each request before the sandbox answers it (a test changes the source from here). */
+  let onRequest: (req: IncomingMessage) => void = () => {};
+
+  beforeAll(async () => {
+    orm = await connectTestOrm();
+    temporal = await connectTestTemporal();
+    sandbox = createSandboxApp({
+      rateLimitPerSecond: 0,
+      tenants: [
+        { tenantId: LARGE, customers: 3_000, invoices: 12_000 },
+        { tenantId: EDITED, customers: 50, invoices: 12_000, changesPerTick: 400, newPerTick: 100 },
+        { tenantId: SMALL, customers: 40, invoices: 60 },
+      ],
+    });
+    server = createServer((req, res) => {
+      onRequest(req);
+      sandbox.app(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Short chunks: a pause takes hold within a page or two.
+    worker = await startTestWorker(orm, { chunkMs: 300, serviceTitan: { appKey: sandbox.appKey, url } });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await new Promise((resolve) => server?.close(resolve));
+    server?.closeAllConnections();
+    sandbox?.dispose();
+    await temporal?.close();
+    await orm?.close();
+  });
+  beforeEach(async () => {
+    onRequest = () => {};
+    await truncateAll(orm);
+  });
+
+  const tenant = (id: number) => sandbox.tenants.find((t) => t.tenantId === id)!;
+
+  async function start(credentialId: number, mode: SyncMode, streams?: SyncStreamName[]) {
+    const started = await startSync(
+      {
+        em: orm.em.fork(),
+        temporal: temporal.client,
+        taskQueue: worker.taskQueue,
+        installationId: testInstallationId,
+      },
+      { credentialId, trigger: 'manual', mode, ...(streams ? { streams } : {}) },
+    );
+    return { ...started, handle: temporal.client.workflow.getHandle(started.workflowId) };
+  }
+
+  async function finished(syncRunId: number) {
+    return orm.em.fork().findOneOrFail(SyncRun, syncRunId);
+  }
+
+  /** external id → modifiedOn (ms precision, UTC), as stored. */
+  async function stored(table: Table, companyId: number) {
+    const rows = await orm.em
+      .fork()
+      .getConnection()
+      .execute<{ external_id: string; modified: string }[]>(
+        `select external_id, to_char(source_modified_on at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') as modified
+           from ${table} where company_id = ?`,
+        [companyId],
+      );
+    const map = new Map(rows.map((r) => [r.external_id, r.modified]));
+    expect(map.size).toBe(rows.length);
+    return map;
+  }
+
+  /** external id → modifiedOn of the sandbox's current version of each record. */
+  function truth(tenantId: number, stream: 'customers' | 'contacts' | 'invoices') {
+    const map = new Map<string, string>();
+    for (const r of sandbox.groundTruth(tenantId, stream)) {
+      map.set(String(r.id), new Date((r.modifiedOn ?? r.createdOn) as string).toISOString().slice(0, 23));
+    }
+    return map;
+  }
+
+  const requestsTo = (tenantId: number, suffix: string) =>
+    Object.entries(sandbox.stats().byPath)
+      .filter(([path]) => path.includes(`/tenant/${tenantId}/`) && path.endsWith(suffix))
+      .reduce((n, [, count]) => n + count, 0);
+
+  it('when a large tenant is fully loaded, paused and resumed part-way, then its invoices are read in several windows and every record is stored once, at its source version and values', async () => {
+    const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(LARGE));
+    const run = await start(credentialId, 'full');
+
+    // Paused while the windows read: every window finishes its chunk, then nothing is fetched.
+    await waitFor('windows reading', async () => {
+      const p = await run.handle.query(syncProgressQuery);
+      return (p.streams.invoices?.chunks ?? 0) >= 2 ? p : undefined;
+    });
+    await run.handle.signal(pauseSyncSignal);
+    const paused = await waitFor('every stream paused or done', async () => {
+      const p = await run.handle.query(syncProgressQuery);
+      return Object.values(p.streams).every((s) => s.state === 'paused' || s.state === 'done')
+        ? p
+        : undefined;
+    });
+    expect(paused.streams.invoices?.state).toBe('paused');
+    const requestsWhilePaused = sandbox.stats().requests;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(sandbox.stats().requests).toBe(requestsWhilePaused);
+    await run.handle.signal(resumeSyncSignal);
+
+    expect((await run.handle.result()).status).toBe('completed');
+    const row = await finished(run.syncRunId);
+    const windows = Object.keys(row.positions).filter((k) => k.startsWith('invoices#'));
+    expect(windows.length).toBeGreaterThanOrEqual(3);
+    // Customers (3,000) stay one export read.
+    expect(Object.keys(row.positions).filter((k) => k.startsWith('customers'))).toEqual(['customers']);
+
+    for (const stream of ['customers', 'contacts', 'invoices'] as const) {
+      expect(await stored(tableOf[stream], companyId)).toEqual(truth(LARGE, stream));
+    }
+    // The run's progress counts every window's records once (a window's page past its end excepted).
+    const progress = await run.handle.query(syncProgressQuery);
+    expect(progress.streams.invoices?.upserted).toBe(12_000);
+    expect(row.counts.invoices?.upserted).toBe(12_000);
+    expect(progress.streams.invoices?.state).toBe('done');
+
+    // Values too: each invoice's stored source record is the sandbox's.
+    const raws = await orm.em
+      .fork()
+      .getConnection()
+      .execute<{ external_id: string; raw: Record<string, unknown> }[]>(
+        `select external_id, raw from invoices_stream where company_id = ?`,
+        [companyId],
+      );
+    const byId = new Map(raws.map((r) => [r.external_id, r.raw]));
+    const source = [...sandbox.groundTruth(LARGE, 'invoices')];
+    expect(source.map((r) => byId.get(String(r.id)))).toEqual(source);
+
+    // The stream's cursor was committed by the export read that took over the last window.
+    const state = await orm.em
+      .fork()
+      .getConnection()
+      .execute<{ stream: string; cursor: string }[]>(
+        `select stream, cursor from sync_stream_state where credential_id = ? order by stream`,
+        [credentialId],
+      );
+    expect(state.map((s) => s.stream)).toEqual(['customerContacts', 'customers', 'invoices']);
+    expect(state.find((s) => s.stream === 'invoices')?.cursor).toBe(row.positions[windows.at(-1)!]);
+  }, 180_000);
+
+  it('when invoices are edited and added while the windows read, then nothing is skipped, and the next incremental sync reads only what changed after', async () => {
+    const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(EDITED));
+    const before = truth(EDITED, 'invoices');
+    let exportRequests = 0;
+    // After the eighth invoice export page, 400 invoices change and 100 appear: every window is
+    // then part-way through its range.
+    onRequest = (req) => {
+      if (req.url?.includes('/export/invoices') && ++exportRequests === 8) sandbox.advanceTime(3_600_000);
+    };
+    const run = await start(credentialId, 'full', ['invoices']);
+    expect((await run.handle.result()).status).toBe('completed');
+    expect(exportRequests).toBeGreaterThan(8);
+    const row = await finished(run.syncRunId);
+    expect(Object.keys(row.positions).length).toBeGreaterThanOrEqual(3);
+
+    const after = truth(EDITED, 'invoices');
+    // The source did change under the windows: untouched records moved to the feed's end.
+    const edited = [...before].filter(([id, m]) => after.get(id) !== m);
+    expect(edited.length).toBeGreaterThan(300);
+    expect(after.size).toBe(before.size + 100);
+    // Every record at its current version: edited ones too, and none skipped.
+    expect(await stored('invoices_stream', companyId)).toEqual(after);
+
+    // Nothing changed since: the next incremental reads one empty page from the cursor.
+    const quiet = await start(credentialId, 'incremental', ['invoices']);
+    expect((await quiet.handle.result()).status).toBe('completed');
+    expect((await finished(quiet.syncRunId)).counts.invoices).toMatchObject({ fetched: 0, pages: 1 });
+
+    // Another hour of changes: the incremental reads exactly those records.
+    onRequest = () => {};
+    sandbox.advanceTime(3_600_000);
+    const later = truth(EDITED, 'invoices');
+    const changed = [...later].filter(([id, m]) => after.get(id) !== m).length;
+    expect(changed).toBeGreaterThan(300);
+    const next = await start(credentialId, 'incremental', ['invoices']);
+    expect((await next.handle.result()).status).toBe('completed');
+    expect((await finished(next.syncRunId)).counts.invoices?.fetched).toBe(changed);
+    expect(await stored('invoices_stream', companyId)).toEqual(later);
+  }, 180_000);
+
+  it('when a small tenant is fully loaded, then planning costs one count per stream and the feeds are read as before', async () => {
+    const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(SMALL));
+    const run = await start(credentialId, 'full');
+    expect((await run.handle.result()).status).toBe('completed');
+    const row = await finished(run.syncRunId);
+    expect(Object.keys(row.positions).sort()).toEqual(['customerContacts', 'customers', 'invoices']);
+
+    // One list request per stream (its total), and one export page per stream (each fits one).
+    expect(requestsTo(SMALL, '/customers')).toBe(2);
+    expect(requestsTo(SMALL, '/customers/contacts')).toBe(2);
+    expect(requestsTo(SMALL, '/invoices')).toBe(2);
+    expect(sandbox.stats().byTenant[SMALL]?.requests).toBe(6);
+    for (const stream of ['customers', 'contacts', 'invoices'] as const) {
+      expect(await stored(tableOf[stream], companyId)).toEqual(truth(SMALL, stream));
+    }
+  }, 60_000);
+});
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
