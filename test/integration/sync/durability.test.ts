@@ -210,8 +210,10 @@ describe('durable sync runs', () => {
     });
     try {
       const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
-      // Each round lets a few pages through, then holds the run while its sessions are killed.
-      let hold = sandbox.hold({ tenantId: TENANT, after: 6 });
+      // Each round lets a few export pages through (the full load's planning requests and the
+      // token pass freely), then holds the run while its sessions are killed.
+      const nextHold = () => sandbox.hold({ tenantId: TENANT, path: '/export/', after: 6 });
+      let hold = nextHold();
       const started = await startSync(
         {
           em: orm.em.fork(),
@@ -232,7 +234,7 @@ describe('durable sync runs', () => {
           return pages >= 3 * (round + 1) ? pages : undefined;
         });
         killed += await terminateConnections('stsync-worker-under-test');
-        const next = round < 2 ? sandbox.hold({ tenantId: TENANT, after: 6 }) : undefined;
+        const next = round < 2 ? nextHold() : undefined;
         hold.release();
         if (next) hold = next;
       }
