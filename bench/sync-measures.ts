@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { tsToMs } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Metrics } from '../src/metrics/index.js';
@@ -157,24 +159,56 @@ export interface Execution {
 }
 
 /**
- * Every execution a run made: the chain of continue-as-new from the first run, and child
- * workflows (with their own chains), each with its history length.
+ * When the run's steps ended, in seconds from the workflow's start (read off the histories):
+ * the full load's planning, each stream's last chunk, and the run's finishing step. At a high
+ * latency it shows what the run waited for.
  */
-export async function runExecutions(client: Client, workflowId: string, runId: string): Promise<Execution[]> {
+export interface Timeline {
+  planned?: number;
+  streams: Record<string, number>;
+  finished?: number;
+}
+
+/** Every execution of a run (continued-as-new, children), its history's size, and its timeline. */
+export async function runExecutions(
+  client: Client,
+  workflowId: string,
+  runId: string,
+): Promise<{ executions: Execution[]; timeline: Timeline }> {
   const executions: Execution[] = [];
+  const timeline: Timeline = { streams: {} };
+  let startedAt: number | undefined;
   const queue = [{ workflowId, runId }];
   for (let next = queue.shift(); next; next = queue.shift()) {
     const history = await client.workflow.getHandle(next.workflowId, next.runId).fetchHistory();
     const events = history.events ?? [];
     executions.push({ ...next, events: events.length });
+    startedAt ??= events[0] ? tsToMs(events[0].eventTime) : undefined;
+    const scheduled = new Map<number, { type: string; stream?: string }>();
     for (const event of events) {
       const continued = event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
       if (continued) queue.push({ workflowId: next.workflowId, runId: continued });
       const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
       if (child?.workflowId && child.runId) queue.push({ workflowId: child.workflowId, runId: child.runId });
+      const task = event.activityTaskScheduledEventAttributes;
+      if (task) {
+        const payload = task.input?.payloads?.[0];
+        const input = payload ? defaultPayloadConverter.fromPayload<{ stream?: string }>(payload) : {};
+        scheduled.set(Number(event.eventId), { type: task.activityType?.name ?? '', stream: input?.stream });
+      }
+      const done = event.activityTaskCompletedEventAttributes;
+      if (done && startedAt !== undefined) {
+        const activity = scheduled.get(Number(done.scheduledEventId));
+        const at = (tsToMs(event.eventTime) - startedAt) / 1000;
+        if (activity?.type === 'planFullLoad') timeline.planned = at;
+        if (activity?.type === 'finishSyncRun') timeline.finished = at;
+        if (activity?.type === 'syncStreamChunk' && activity.stream) {
+          timeline.streams[activity.stream] = Math.max(timeline.streams[activity.stream] ?? 0, at);
+        }
+      }
     }
   }
-  return executions;
+  return { executions, timeline };
 }
 
 export type Phase = 'fetch' | 'map' | 'write' | 'commit';

@@ -194,7 +194,7 @@ try {
     }),
     { pages: 0, upserted: 0, fetched: 0 },
   );
-  const executions = await runExecutions(client, run.workflowId, run.runId);
+  const { executions, timeline } = await runExecutions(client, run.workflowId, run.runId);
   const historyEvents = executions.reduce((n, e) => n + e.events, 0);
   const phase = await phaseSeconds(metrics);
   // What the run leaves on disk: rows, table + TOAST + indexes (docs/capacity.md uses these).
@@ -250,6 +250,12 @@ try {
   for (const [stream, p] of Object.entries(phase.byStream)) {
     out(`    ${stream.padEnd(18)}${phaseLine(p)}`);
   }
+  const at = (s: number | undefined) => (s === undefined ? '-' : `${s.toFixed(1)} s`);
+  out(
+    `  timeline          planned ${at(timeline.planned)}; streams read by ${Object.entries(timeline.streams)
+      .map(([stream, s]) => `${stream} ${at(s)}`)
+      .join(', ')}; finished ${at(timeline.finished)} (from the workflow's start)`,
+  );
   out(
     `  CPU               worker ${ofWall(workerCpu)}, sandbox ${ofWall(sandboxCpu)}, PostgreSQL ${
       postgresCpuSeconds === undefined
@@ -317,6 +323,7 @@ try {
     },
     requests: { count: requests, perSecond: requests / seconds, rateLimit, rateLimited: stats.rateLimited },
     history: { events: historyEvents, executions },
+    timeline,
     stored: sizes,
   };
   const file = path.resolve(
