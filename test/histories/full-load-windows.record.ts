@@ -4,16 +4,16 @@ import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTemporalCli } from '../../src/infra/temporal-cli.js';
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/temporal-dev-server.js';
+import type { TemporalDevServer } from '../../src/infra/temporal-dev-server.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { startSync } from '../../src/sync/start-sync.js';
 import { createCompanyWithCredential } from '../support/fixtures.js';
 import {
   connectTestOrm,
   connectTestTemporal,
+  startShortHistoryTemporal,
   startTestWorker,
   testInstallationId,
-  testLogger,
 } from '../support/integration.js';
 
 // Records a full load read in windows (the 'full-load-windows' patch): big enough for the planner
@@ -29,11 +29,7 @@ let orm: Awaited<ReturnType<typeof connectTestOrm>>;
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
 
 beforeAll(async () => {
-  server = await startTemporalDevServer({
-    logger: testLogger,
-    readyTimeoutMs: 90_000,
-    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150'],
-  });
+  server = await startShortHistoryTemporal();
   sandbox = await startSandbox({
     rateLimitPerSecond: 0,
     tenants: [{ tenantId: TENANT, customers: 20, invoices: 6_000 }],

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTemporalCli } from '../../src/infra/temporal-cli.js';
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/temporal-dev-server.js';
+import type { TemporalDevServer } from '../../src/infra/temporal-dev-server.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { startSync } from '../../src/sync/start-sync.js';
 import {
@@ -18,9 +18,9 @@ import { createCompanyWithCredential } from '../support/fixtures.js';
 import {
   connectTestOrm,
   connectTestTemporal,
+  startShortHistoryTemporal,
   startTestWorker,
   testInstallationId,
-  testLogger,
 } from '../support/integration.js';
 
 // Records the histories that test/integration/workflows/replay.test.ts replays with the current
@@ -42,11 +42,7 @@ let orm: Awaited<ReturnType<typeof connectTestOrm>>;
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
 
 beforeAll(async () => {
-  server = await startTemporalDevServer({
-    logger: testLogger,
-    readyTimeoutMs: 90_000,
-    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150'],
-  });
+  server = await startShortHistoryTemporal();
   sandbox = await startSandbox({
     rateLimitPerSecond: 0,
     pageSizes: { customers: 10, contacts: 10, invoices: 10 },

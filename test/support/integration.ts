@@ -7,6 +7,7 @@ import type { ActivityDeps } from '../../src/activities/index.js';
 import type { AlertPolicy } from '../../src/alerts/policy.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createOrm } from '../../src/db/orm.js';
+import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/temporal-dev-server.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createActivityDeps } from '../../src/main/activity-deps.js';
 import type { Metrics } from '../../src/metrics/index.js';
@@ -100,6 +101,18 @@ export async function connectTestTemporal(
 ): Promise<{ client: Client; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address });
   return { client: new Client({ connection }), close: () => connection.close() };
+}
+
+/**
+ * A dev server of the test's own that suggests continue-as-new after 150 events, so a run of a
+ * few hundred pages goes through several executions.
+ */
+export function startShortHistoryTemporal(): Promise<TemporalDevServer> {
+  return startTemporalDevServer({
+    logger: testLogger,
+    readyTimeoutMs: 90_000,
+    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150'],
+  });
 }
 
 /** The encryption key every integration test uses. */

@@ -5,7 +5,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SyncChunkInput, SyncChunkResult } from '../../../src/activities/sync-stream.activities.js';
 import { SyncRun } from '../../../src/db/entities/index.js';
-import { startTemporalDevServer, type TemporalDevServer } from '../../../src/infra/temporal-dev-server.js';
+import type { TemporalDevServer } from '../../../src/infra/temporal-dev-server.js';
 import { type Sandbox, startSandbox } from '../../../src/sandbox/index.js';
 import { startSync } from '../../../src/sync/start-sync.js';
 import type { FullLoadPlan, SyncTenantInput } from '../../../src/workflows/definitions.js';
@@ -14,9 +14,9 @@ import { createCompanyWithCredential } from '../../support/fixtures.js';
 import {
   connectTestOrm,
   connectTestTemporal,
+  startShortHistoryTemporal,
   startTestWorker,
   testInstallationId,
-  testLogger,
 } from '../../support/integration.js';
 
 type History = temporal.api.history.v1.IHistory;
@@ -33,11 +33,7 @@ describe('full load in windows through continue-as-new', () => {
   let worker: Awaited<ReturnType<typeof startTestWorker>>;
 
   beforeAll(async () => {
-    server = await startTemporalDevServer({
-      logger: testLogger,
-      readyTimeoutMs: 90_000,
-      extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150'],
-    });
+    server = await startShortHistoryTemporal();
     sandbox = await startSandbox({
       rateLimitPerSecond: 0,
       pageSizes: { customers: 50, contacts: 50, invoices: 50 },
