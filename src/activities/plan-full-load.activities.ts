@@ -25,7 +25,7 @@ export interface PlanFullLoadInput {
  */
 export function createFullLoadPlanActivities(deps: ActivityDeps) {
   const { orm, logger, serviceTitan, secrets } = deps;
-  const readers = readersFor(deps.rateLimitPerSecond ?? 60);
+  const rateLimitPerSecond = deps.rateLimitPerSecond ?? 60;
 
   return {
     async planFullLoad(input: PlanFullLoadInput): Promise<FullLoadPlan> {
@@ -35,11 +35,22 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
         const credential = await loadCredential(orm.em.fork(), secrets, input.credentialId);
         const api: TenantApi = serviceTitan.tenant(credential.tenant);
 
+        /**
+         * The quickest probe's round trip: how far the server is, for the number of readers (the
+         * first counts also wait for the token; a stream's first page comes after it).
+         */
+        let roundTripMs = Number.POSITIVE_INFINITY;
+        const timed = async <T>(request: Promise<T>): Promise<T> => {
+          const sent = performance.now();
+          const answer = await request;
+          roundTripMs = Math.min(roundTripMs, performance.now() - sent);
+          return answer;
+        };
         const probe = async (stream: SyncStreamName): Promise<StreamSize & { oldest: number | null }> => {
-          const records = await api.countRecords(stream, { signal });
+          const records = await timed(api.countRecords(stream, { signal }));
           if (records === null || records < 2 * minWindowRecords)
             return { records, exportPageSize: null, oldest: null };
-          const first = await api.exportPage(stream, { signal });
+          const first = await timed(api.exportPage(stream, { signal }));
           let oldest: number | null = null;
           for (const r of first.records) {
             const t = Date.parse(r.modifiedOn ?? '');
@@ -68,6 +79,7 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
         input.streams.forEach((stream, i) => {
           byStream[stream] = sizes[i]!;
         });
+        const readers = readersFor(rateLimitPerSecond, Number.isFinite(roundTripMs) ? roundTripMs : 0);
         const counts = windowCounts(byStream, readers);
 
         const split = async (stream: SyncStreamName, size: (typeof sizes)[number]): Promise<string[]> => {
@@ -90,7 +102,7 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
             plan.streams[stream] = { records: size.records, boundaries };
           }),
         );
-        log.info({ plan }, 'full load planned');
+        log.info({ plan, readers, roundTripMs: Math.round(roundTripMs) }, 'full load planned');
         return plan;
       } catch (error) {
         throw toActivityFailure(error, log);

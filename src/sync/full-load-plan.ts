@@ -11,13 +11,20 @@ export const minWindowRecords = 2_500;
 const assumedExportPageSize = 200;
 
 /**
- * Windows read at once by one run, across its streams. Each reader waits for one page at a time:
- * at a few hundred ms a page it spends ~3 requests/s, so 8 readers stay well inside a 60 req/s
- * budget (the shared rate limiter enforces it anyway); beyond 8, readers on a 2-core worker
- * mostly wait for each other's commits.
+ * Windows read at once by one run, across its streams. Each reader keeps one page request in
+ * flight (the next page is fetched while the last one commits), so readers spend about
+ * 1 / round trip requests each per second.
+ *
+ * Near the server (a round trip of a few ms) the worker's CPU is the limit: 8 readers keep a
+ * 2-core worker busy, and more mostly wait for each other's commits. Far from it (hundreds of
+ * ms a page) readers wait for pages instead, so there are as many as spend 80 % of the budget
+ * between them (14 at 300 ms and 60 req/s), at most 16; the shared rate limiter enforces the
+ * budget whatever this says.
  */
-export function readersFor(rateLimitPerSecond: number): number {
-  return Math.max(1, Math.min(8, Math.floor(rateLimitPerSecond / 6)));
+export function readersFor(rateLimitPerSecond: number, roundTripMs = 0): number {
+  const nearby = Math.min(8, Math.floor(rateLimitPerSecond / 6));
+  const far = Math.min(16, Math.floor((0.8 * rateLimitPerSecond * roundTripMs) / 1000));
+  return Math.max(1, nearby, far);
 }
 
 export interface StreamSize {

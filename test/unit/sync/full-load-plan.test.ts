@@ -31,6 +31,14 @@ describe('full load plan', () => {
     expect(readersFor(1)).toBe(1);
   });
 
+  it('when the server is far, then more readers wait for pages at once, within 80 % of the budget and at most 16', () => {
+    expect(readersFor(60, 5)).toBe(8);
+    expect(readersFor(60, 300)).toBe(14);
+    expect(readersFor(60, 2_000)).toBe(16);
+    expect(readersFor(12, 300)).toBe(2);
+    expect(readersFor(12, 1_000)).toBe(9);
+  });
+
   it('when streams differ in size, then the readers are shared by pages, and small or unprobed streams stay one read', () => {
     const counts = windowCounts(
       {
