@@ -36,6 +36,7 @@ function extremeModifiedOn(records: unknown[], pick: (a: number, b: number) => n
 /** For the stream's high-water mark. */
 const newestModifiedOn = (records: unknown[]) => extremeModifiedOn(records, Math.max);
 const oldestModifiedOn = (records: unknown[]) => extremeModifiedOn(records, Math.min);
+const later = (a: Date | null, b: Date | null) => (a === null || (b !== null && b > a) ? b : a);
 
 /**
  * Where a chunk starts when its run has not committed a position for it yet: the export feed at
@@ -53,6 +54,11 @@ export interface SyncChunkInput {
   /** The run's position key: the stream, or the stream and window for a backfill. */
   positionKey: string;
   start: ChunkStart;
+  /**
+   * The newest modifiedOn a full load's windows stored (ISO): the export chunk that takes over
+   * from them keeps it as the stream's high-water mark, which its own pages may not reach.
+   */
+  highWaterMark?: string;
 }
 
 export interface SyncChunkResult {
@@ -61,6 +67,8 @@ export interface SyncChunkResult {
   counts: StreamCounts;
   /** Position reached: a continueFrom token or a page number. Never record data. */
   position: string | null;
+  /** The newest modifiedOn among the records this chunk stored (ISO), when any had one. */
+  newestModifiedOn?: string;
   warning?: string;
 }
 
@@ -229,6 +237,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
 
       const resume = await readRun(input.syncRunId, input.stream, input.positionKey);
       let position = resume.position;
+      let newest: Date | null = null;
       // Heartbeats go on while a page is slow or the client waits out a 429, so the heartbeat
       // timeout can stay short and a crashed worker's chunk is retried elsewhere quickly.
       const beat = setInterval(() => context.heartbeat({ position }), 5_000);
@@ -237,7 +246,9 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
         done,
         counts: (await readRun(input.syncRunId, input.stream, input.positionKey)).counts,
         position,
+        ...(newest ? { newestModifiedOn: newest.toISOString() } : {}),
       });
+      const handedOver = input.highWaterMark ? new Date(input.highWaterMark) : null;
       try {
         if (input.start.kind === 'export') {
           let from: string | undefined = position ?? undefined;
@@ -253,10 +264,12 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           let fetched = phaseTimer(input.stream);
           for await (const page of api.exportPages(input.stream, { from, signal })) {
             fetched('fetch');
+            const pageNewest = newestModifiedOn(page.records);
             await commitPage(input, mapContext, page, position, page.continueFrom, {
               cursor: page.continueFrom,
-              highWaterMark: newestModifiedOn(page.records),
+              highWaterMark: later(pageNewest, handedOver),
             });
+            newest = later(newest, pageNewest);
             position = page.continueFrom;
             context.heartbeat({ position });
             if (!page.hasMore) return result(true);
@@ -277,6 +290,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             const inWindow = page.records.filter((r) => !(modifiedOn(r) >= windowEnd));
             const windowPage = { records: inWindow, invalid: page.invalid };
             await commitPage(input, mapContext, windowPage, position, page.continueFrom, null);
+            newest = later(newest, newestModifiedOn(inWindow));
             position = page.continueFrom;
             context.heartbeat({ position });
             // The feed is ordered by modifiedOn, records sharing a timestamp straddling pages, so

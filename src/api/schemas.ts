@@ -196,6 +196,7 @@ const streamProgress = z.object({
   skipped: z.number(),
   position: z.string().nullable(),
   chunks: z.number(),
+  newestModifiedOn: dateTime.optional().meta({ description: 'The newest modifiedOn the run stored so far.' }),
 });
 export const syncProgressView = z
   .object({

@@ -53,6 +53,8 @@ export interface StreamProgress {
   /** Position reached (export cursor or last page); never record data. */
   position: string | null;
   chunks: number;
+  /** The newest modifiedOn the run stored for the stream (ISO), when known. */
+  newestModifiedOn?: string;
 }
 
 export interface SyncProgress {

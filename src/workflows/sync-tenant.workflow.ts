@@ -108,7 +108,12 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
   let plan: FullLoadPlan | undefined = input.carriedPlan;
 
   /** Runs chunks from `start` until done, a stop is requested, or the history grows long. */
-  async function runChunks(stream: SyncStreamName, positionKey: string, start: ChunkStart): Promise<boolean> {
+  async function runChunks(
+    stream: SyncStreamName,
+    positionKey: string,
+    start: ChunkStart,
+    highWaterMark?: string,
+  ): Promise<boolean> {
     const p = progress[stream]!;
     for (;;) {
       if (paused) {
@@ -123,9 +128,13 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
         stream,
         positionKey,
         start,
+        ...(highWaterMark ? { highWaterMark } : {}),
       });
       Object.assign(p, result.counts);
       p.position = result.position;
+      // ISO instants of one format: later sorts higher.
+      if (result.newestModifiedOn && !(p.newestModifiedOn && p.newestModifiedOn >= result.newestModifiedOn))
+        p.newestModifiedOn = result.newestModifiedOn;
       p.chunks += 1;
       if (result.warning) {
         warnings.push(`${stream}: ${result.warning}`);
@@ -175,7 +184,12 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
     );
     if (!read.every(Boolean)) return false;
     if ((p.state as string) === 'skipped') return true;
-    return runChunks(stream, key(boundaries.length), { kind: 'export', from: 'beginning' });
+    return runChunks(
+      stream,
+      key(boundaries.length),
+      { kind: 'export', from: 'beginning' },
+      p.newestModifiedOn,
+    );
   }
 
   async function runStream(stream: SyncStreamName): Promise<void> {

@@ -705,6 +705,11 @@ export interface components {
                     skipped: number;
                     position: string | null;
                     chunks: number;
+                    /**
+                     * Format: date-time
+                     * @description The newest modifiedOn the run stored so far.
+                     */
+                    newestModifiedOn?: string;
                 };
             };
         };

@@ -175,12 +175,17 @@ describe('full load in windows', () => {
     const state = await orm.em
       .fork()
       .getConnection()
-      .execute<{ stream: string; cursor: string }[]>(
-        `select stream, cursor from sync_stream_state where credential_id = ? order by stream`,
+      .execute<{ stream: string; cursor: string; high_water_mark: string | null }[]>(
+        `select stream, cursor, high_water_mark from sync_stream_state where credential_id = ? order by stream`,
         [credentialId],
       );
     expect(state.map((s) => s.stream)).toEqual(['customerContacts', 'customers', 'invoices']);
-    expect(state.find((s) => s.stream === 'invoices')?.cursor).toBe(row.positions[windows.at(-1)!]);
+    const invoices = state.find((s) => s.stream === 'invoices');
+    expect(invoices?.cursor).toBe(row.positions[windows.at(-1)!]);
+    // Its high-water mark is the newest modifiedOn stored, though the windows read those pages.
+    const newest = Math.max(...source.map((r) => Date.parse(r.modifiedOn as string)));
+    expect(Date.parse(invoices?.high_water_mark ?? '')).toBe(newest);
+    expect(progress.streams.invoices?.newestModifiedOn).toBe(new Date(newest).toISOString());
   }, 180_000);
 
   it('when invoices are edited and added while the windows read, then nothing is skipped, and the next incremental sync reads only what changed after', async () => {
