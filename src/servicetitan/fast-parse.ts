@@ -14,7 +14,7 @@ import type { z } from 'zod';
  * as a `__proto__` key) comes back as undefined: the caller then asks zod, which has the last word
  * and the error messages. So this parser may only ever accept what zod accepts, with zod's output.
  */
-export type FastParser = (value: unknown) => { value: unknown } | undefined;
+export type FastParser = (value: unknown) => { value: unknown; changed: boolean } | undefined;
 
 /** A record's transforms, applied only once the whole record has passed. */
 type Writes = [target: Record<string | number, unknown>, key: string | number, value: unknown][];
@@ -43,7 +43,7 @@ export function fastParser(schema: z.ZodType): FastParser | undefined {
       const out = root.run(value, writes);
       if (out === FAIL) return undefined;
       for (const [target, key, v] of writes) target[key] = v;
-      return { value: out };
+      return { value: out, changed: writes.length > 0 };
     };
   } catch (error) {
     if (!(error instanceof Unsupported)) throw error;

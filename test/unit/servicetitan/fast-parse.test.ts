@@ -78,7 +78,11 @@ function paths(value: unknown, prefix: (string | number)[] = []): (string | numb
 }
 
 /** The fast parser gives zod's verdict, or none (zod decides); when it accepts, zod's output. */
-function expectAgreement(parse: NonNullable<ReturnType<typeof fastParser>>, schema: z.ZodType, record: unknown) {
+function expectAgreement(
+  parse: NonNullable<ReturnType<typeof fastParser>>,
+  schema: z.ZodType,
+  record: unknown,
+) {
   const byZod = schema.safeParse(structuredClone(record));
   const input = structuredClone(record);
   const fast = parse(input);
@@ -113,9 +117,7 @@ describe('fast record parser', () => {
       const parse = fastParser(schema)!;
       const base = samples(stream).filter((r) => schema.safeParse(structuredClone(r)).success);
       // The richest records: the most fields to vary.
-      const pick = base
-        .sort((a, b) => JSON.stringify(b).length - JSON.stringify(a).length)
-        .slice(0, 2);
+      const pick = base.sort((a, b) => JSON.stringify(b).length - JSON.stringify(a).length).slice(0, 2);
       let refusedByZod = 0;
       for (const record of pick) {
         for (const path of paths(record)) {
@@ -156,7 +158,8 @@ describe('fast record parser', () => {
       amount: z.union([z.string(), z.number().transform((n) => String(n))]).refine((v) => v !== '0'),
     });
     const parse = fastParser(schema)!;
-    expect(parse({ list: null, amount: 1 })).toEqual({ value: { list: [], amount: '1' } });
+    expect(parse({ list: null, amount: 1 })).toEqual({ value: { list: [], amount: '1' }, changed: true });
+    expect(parse({ list: [], amount: '1' })).toEqual({ value: { list: [], amount: '1' }, changed: false });
     const refused = { list: null, amount: 0 };
     expect(parse(refused)).toBeUndefined();
     expect(refused).toEqual({ list: null, amount: 0 });
