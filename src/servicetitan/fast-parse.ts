@@ -6,8 +6,8 @@ import type { z } from 'zod';
  * tens of thousands of records a second that copy, and the garbage it leaves, cost more than the
  * checks. This parser checks the record where it lies and, only once all of it is known to pass,
  * writes the schema's transforms (a null list → [], a numeric amount → its string) into it, so
- * the record comes out as zod's output would be, save the order of keys (extra keys first, which
- * JSON and jsonb do not care about).
+ * the record comes out as zod's output would be, save the order of keys (the record keeps the
+ * order it came in; zod's copy puts the schema's keys first), which makes no other JSON value.
  *
  * It knows only the constructs the stream schemas use. A schema with anything else compiles to
  * undefined, and a record this parser does not accept (a failure, or a case it leaves to zod, such
