@@ -3,6 +3,7 @@ import { describeNetworkError } from './auth.js';
 import { type BackoffOptions, defaultBackoff, nextDelay, sleep } from './backoff.js';
 import { type CircuitBreaker, countsAgainstBreaker } from './circuit-breaker.js';
 import { RateLimited, type ServiceTitanError, ServiceTitanUnavailable } from './errors.js';
+import { rememberBodyText } from './json-source.js';
 import { classifyApiResponse, refreshMayHelp } from './problem-details.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenCache } from './token-cache.js';
@@ -132,7 +133,9 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
     }
     if (response.status >= 200 && response.status < 300) {
       try {
-        return { ok: true, body: JSON.parse(bodyText) };
+        const body: unknown = JSON.parse(bodyText);
+        rememberBodyText(body, bodyText);
+        return { ok: true, body };
       } catch (err) {
         return {
           ok: false,

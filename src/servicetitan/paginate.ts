@@ -5,6 +5,8 @@ import {
   type ServiceTitanError,
   ServiceTitanUnavailable,
 } from './errors.js';
+import { fastParser } from './fast-parse.js';
+import { bodyTextOf, dataElementTexts, rememberRecordText } from './json-source.js';
 import type { StreamDefinition } from './streams/define-stream.js';
 import type { ExportPage, InvalidRecord, ListPage } from './types.js';
 
@@ -28,14 +30,30 @@ const listEnvelope = z.object({
   data: z.array(z.unknown()),
 });
 
-/** Validates each record on its own: one bad record is reported, the rest of the page goes on. */
+/**
+ * Validates each record on its own: one bad record is reported, the rest of the page goes on. A
+ * record the fast parser accepts comes back as the input object itself, with the schema's
+ * transforms written into it; zod parses (and copies) only the others, and has the last word.
+ */
 export function splitRecords<T>(
   schema: z.ZodType<T>,
   data: unknown[],
+  /** The JSON text of each element of `data`, where known: kept for the records it stays true of. */
+  texts?: readonly (string | undefined)[],
 ): { records: T[]; invalid: InvalidRecord[] } {
   const records: T[] = [];
   const invalid: InvalidRecord[] = [];
-  for (const raw of data) {
+  const fast = fastParser(schema);
+  for (let i = 0; i < data.length; i++) {
+    const raw = data[i];
+    const quick = fast?.(raw);
+    if (quick) {
+      const text = texts?.[i];
+      // A record the schema changed (a null list made []) is no longer what its text says.
+      if (text !== undefined && !quick.changed) rememberRecordText(quick.value as object, text);
+      records.push(quick.value as T);
+      continue;
+    }
     const parsed = schema.safeParse(raw);
     if (parsed.success) {
       records.push(parsed.data);
@@ -49,6 +67,13 @@ export function splitRecords<T>(
     }
   }
   return { records, invalid };
+}
+
+/** The JSON text of each record of a page, when the body's text is known and agrees with `data`. */
+function elementTexts(body: unknown, data: unknown[]): (string | undefined)[] | undefined {
+  const text = bodyTextOf(body);
+  const texts = text === undefined ? undefined : dataElementTexts(text);
+  return texts?.length === data.length ? texts : undefined;
 }
 
 function parseEnvelope<S extends z.ZodType>(
@@ -120,7 +145,7 @@ export async function fetchExportPage<T>(
   if (envelope.hasMore && (continueFrom === '' || continueFrom === from)) {
     throw new PaginationLoop(stream.name, { from, continueFrom, records: envelope.data.length });
   }
-  const { records, invalid } = splitRecords(stream.schema, envelope.data);
+  const { records, invalid } = splitRecords(stream.schema, envelope.data, elementTexts(body, envelope.data));
   // A final page without a token keeps the last one: it stays valid for the next sync.
   return { records, invalid, continueFrom: continueFrom || (from ?? ''), hasMore: envelope.hasMore };
 }
@@ -208,9 +233,11 @@ export function paginateList<T>(
     if (envelope.hasMore && envelope.data.length === 0) {
       throw new PaginationLoop(stream.name, { page, pageSize });
     }
+    const texts = elementTexts(body, envelope.data);
     const { records, invalid } = splitRecords(
       stream.schema,
       skip > 0 ? envelope.data.slice(skip) : envelope.data,
+      skip > 0 ? texts?.slice(skip) : texts,
     );
     return {
       records,

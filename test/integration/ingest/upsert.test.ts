@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Company } from '../../../src/db/entities/index.js';
 import type { MemberRow } from '../../../src/ingest/maps/types.js';
 import { customersSyncStream } from '../../../src/ingest/streams/index.js';
-import { refreshDerivationStatistics, upsertRows } from '../../../src/ingest/upsert.js';
+import { refreshDerivationStatistics, toJsonbText, upsertRows } from '../../../src/ingest/upsert.js';
+import { rememberRecordText } from '../../../src/servicetitan/json-source.js';
 import { connectTestOrm, truncateAll } from '../../support/integration.js';
 
 function member(companyId: number, id: string, modified: string, extra: Partial<MemberRow> = {}): MemberRow {
@@ -107,6 +108,36 @@ describe('the COPY + merge upsert', () => {
     expect(row?.name).toBe(name);
     expect(row?.zip).toBe(zip);
     expect(row?.raw).toEqual({ note: 'nul and cut \ufffd', name });
+  });
+
+  it('when a record comes with its JSON text, then raw is that text as received, the same JSON value JSON.stringify of the record gives', async () => {
+    const texts = [
+      // Whitespace between tokens (a tab and a newline, which COPY text must escape), escapes.
+      '{ "id" : 1,\t"name": "Quote \\" and back\\\\slash", "rate": 0.0825,\n "list": [1, {"a": null}], "u": "\\u00e9 \\u2028" }',
+      // What jsonb refuses, written as escapes: mended, not rejected.
+      '{"id":2,"note":"nul\\u0000 and cut \\ud83d","pair":"\\ud83d\\ude00"}',
+      '{"id":3,"name":"plain é 😀"}',
+    ];
+    const rows = texts.map((text, i) => {
+      const raw = JSON.parse(text) as object;
+      rememberRecordText(raw, text);
+      return member(companyId, String(i + 1), '2024-01-01T00:00:00Z', { raw });
+    });
+    await write(rows);
+    const same = await orm.em
+      .fork()
+      .getConnection()
+      .execute<{ external_id: string; same: boolean; text: string }[]>(
+        `select m.external_id, m.raw::jsonb = (e.value ->> 'json')::jsonb as same, m.raw::text as text
+           from members_stream m join jsonb_array_elements(?::jsonb) e on e.value ->> 'id' = m.external_id
+          where m.company_id = ? order by m.external_id`,
+        [JSON.stringify(rows.map((r) => ({ id: r.externalId, json: toJsonbText(r.raw) }))), companyId],
+      );
+    expect(same.map((r) => r.same)).toEqual([true, true, true]);
+    // Verbatim, whitespace and key order included, except where jsonb's refusals were mended.
+    expect(same[0]?.text).toBe(texts[0]);
+    expect(same[1]?.text).toBe(toJsonbText(rows[1]?.raw));
+    expect(same[2]?.text).toBe(texts[2]);
   });
 
   it('when a page mixes new and stored records, then new ones are inserted, stored ones updated only when newer, and the count says so', async () => {
