@@ -15,14 +15,16 @@ const assumedExportPageSize = 200;
  * flight (the next page is fetched while the last one commits), so readers spend about
  * 1 / round trip requests each per second.
  *
- * Near the server (a round trip of a few ms) the worker's CPU is the limit: 8 readers keep a
- * 2-core worker busy, and more mostly wait for each other's commits. Far from it (hundreds of
+ * Near the server (a round trip of a few ms) the CPU is the limit: on a 2-core machine running
+ * the worker and PostgreSQL, 3 or 4 readers gave ~5,050 records/s in the sync bench, 6 gave
+ * 4,525 and 8 gave 4,200 — the extra ones wait on each other's commits of the run's row and
+ * cost CPU in switching between them. Far from it (hundreds of
  * ms a page) readers wait for pages instead, so there are as many as spend 80 % of the budget
  * between them (14 at 300 ms and 60 req/s), at most 16; the shared rate limiter enforces the
  * budget whatever this says.
  */
 export function readersFor(rateLimitPerSecond: number, roundTripMs = 0): number {
-  const nearby = Math.min(8, Math.floor(rateLimitPerSecond / 6));
+  const nearby = Math.min(4, Math.floor(rateLimitPerSecond / 6));
   const far = Math.min(16, Math.floor((0.8 * rateLimitPerSecond * roundTripMs) / 1000));
   return Math.max(1, nearby, far);
 }

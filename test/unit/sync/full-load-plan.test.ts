@@ -24,15 +24,15 @@ function windowSizes(modifiedAt: number[], boundaries: number[]): number[] {
 }
 
 describe('full load plan', () => {
-  it('when the budget is 60 req/s, then a run reads 8 windows at once; a tiny budget still reads one', () => {
-    expect(readersFor(60)).toBe(8);
-    expect(readersFor(1000)).toBe(8);
+  it('when the budget is 60 req/s, then a run reads 4 windows at once; a tiny budget still reads one', () => {
+    expect(readersFor(60)).toBe(4);
+    expect(readersFor(1000)).toBe(4);
     expect(readersFor(12)).toBe(2);
     expect(readersFor(1)).toBe(1);
   });
 
   it('when the server is far, then more readers wait for pages at once, within 80 % of the budget and at most 16', () => {
-    expect(readersFor(60, 5)).toBe(8);
+    expect(readersFor(60, 5)).toBe(4);
     expect(readersFor(60, 300)).toBe(14);
     expect(readersFor(60, 2_000)).toBe(16);
     expect(readersFor(12, 300)).toBe(2);
