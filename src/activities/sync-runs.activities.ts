@@ -10,6 +10,7 @@ import { createSyncRun } from '../db/repositories/sync-run.repository.js';
 import { deriveMemberContacts, refreshDerivationStatistics } from '../ingest/upsert.js';
 import { DOWNSTREAM_EVENT, emitEvent } from '../notifications/events.js';
 import { pauseTemporalSchedule } from '../schedules/index.js';
+import { summariseRunSql } from '../sync/run-positions.js';
 import type { SyncStreamName, SyncTenantResult } from '../workflows/definitions.js';
 import type { ActivityDeps } from './deps.js';
 import { toActivityFailure } from './failures.js';
@@ -119,6 +120,8 @@ export function createSyncRunActivities({ orm, logger, alerts, metrics }: Activi
       );
       const outcome = await safely(() =>
         em().transactional(async (tem) => {
+          // The run's counts and positions exactly as its chunks committed them.
+          await txSql(tem).run(summariseRunSql('?'), [input.syncRunId]);
           const run = await tem.findOneOrFail(SyncRun, input.syncRunId, {
             populate: ['credential', 'credential.company'],
           });

@@ -17,6 +17,7 @@ import {
   ServiceTitanError,
   type TenantApi,
 } from '../servicetitan/index.js';
+import { commitPositionSql, readPositionSql, summariseRunSql } from '../sync/run-positions.js';
 import type { SyncStreamName } from '../workflows/definitions.js';
 import type { ActivityDeps } from './deps.js';
 import { toActivityFailure } from './failures.js';
@@ -87,8 +88,8 @@ const emptyCounts: StreamCounts = { pages: 0, fetched: 0, upserted: 0, skipped: 
 
 /**
  * One chunk of one stream: pulls pages for up to `chunkMs`, maps them, and per page commits the
- * rows, the skipped records, the run's counts and position, and (for the export feed) the
- * stream's cursor in ONE transaction. A retried chunk resumes from the committed position, so a
+ * rows, the skipped records, its position key's counts and position (sync_run_positions), and
+ * (for the export feed) the stream's cursor in ONE transaction. A retried chunk resumes from the committed position, so a
  * crash re-reads at most one page, which the modifiedOn-guarded upsert makes harmless.
  */
 export function createSyncStreamActivities(deps: ActivityDeps) {
@@ -157,26 +158,16 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
         );
       }
       await client
-        .query(
-          `update servicetitan_sync_runs set
-           counts = counts || jsonb_build_object($1::text, jsonb_build_object(
-             'pages', coalesce((counts -> $1::text ->> 'pages')::bigint, 0) + 1,
-             'fetched', coalesce((counts -> $1::text ->> 'fetched')::bigint, 0) + $2::bigint,
-             'upserted', coalesce((counts -> $1::text ->> 'upserted')::bigint, 0) + $3::bigint,
-             'skipped', coalesce((counts -> $1::text ->> 'skipped')::bigint, 0) + $4::bigint)),
-           positions = positions || jsonb_build_object($5::text, $6::text)
-         where id = $7 and (positions ->> $5::text) is not distinct from $8::text`,
-          [
-            input.stream,
-            page.records.length + page.invalid.length,
-            upserted,
-            skipped.length,
-            input.positionKey,
-            position,
-            input.syncRunId,
-            previous,
-          ],
-        )
+        .query(commitPositionSql, [
+          input.syncRunId,
+          input.positionKey,
+          input.stream,
+          position,
+          page.records.length + page.invalid.length,
+          upserted,
+          skipped.length,
+          previous,
+        ])
         .then((result) => {
           // Another attempt of this chunk (this one timed out but kept running) is further on:
           // committing would count its pages twice and move the cursor back.
@@ -202,12 +193,36 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     const rows = await orm.em
       .fork()
       .getConnection()
-      .execute<{ counts: StreamCounts | null; position: string | null }[]>(
-        `select counts -> ?::text as counts, positions ->> ?::text as position from servicetitan_sync_runs where id = ?`,
-        [stream, positionKey, syncRunId],
-      );
+      .execute<{ counts: StreamCounts; position: string | null }[]>(readPositionSql, [
+        syncRunId,
+        positionKey,
+        syncRunId,
+        stream,
+      ]);
     const row = rows[0];
     return { counts: { ...emptyCounts, ...(row?.counts ?? {}) }, position: row?.position ?? null };
+  }
+
+  /**
+   * The run's row takes up its positions' counts, so whoever reads the row sees the run progress.
+   * A summary the finish recomputes, so its commit need not wait for the WAL flush.
+   */
+  async function summariseRun(syncRunId: number) {
+    const pool = (await orm.em.getConnection().getNativeClient()) as unknown as Pool;
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      await client.query('set local synchronous_commit = off');
+      await client.query(summariseRunSql('$1'), [syncRunId]);
+      await client.query('commit');
+    } catch (error) {
+      broken = error as Error;
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** The credential's status after an auth failure, with its `credential.status_changed` event. */
@@ -242,12 +257,39 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       // timeout can stay short and a crashed worker's chunk is retried elsewhere quickly.
       const beat = setInterval(() => context.heartbeat({ position }), 5_000);
       /** What the workflow gets back: the run's committed counts for the stream, and where it stands. */
-      const result = async (done: boolean): Promise<SyncChunkResult> => ({
-        done,
-        counts: (await readRun(input.syncRunId, input.stream, input.positionKey)).counts,
-        position,
-        ...(newest ? { newestModifiedOn: newest.toISOString() } : {}),
-      });
+      // The run's row shows the committed progress at most a second late, without every page
+      // updating it: a summary is due a second after the last, or at once after a quiet second.
+      let summarisedAt = 0;
+      let summary: NodeJS.Timeout | undefined;
+      const summarise = async () => {
+        clearTimeout(summary);
+        summary = undefined;
+        summarisedAt = Date.now();
+        await summariseRun(input.syncRunId);
+      };
+      const progressed = async () => {
+        context.heartbeat({ position });
+        const wait = summarisedAt + 1_000 - Date.now();
+        if (wait <= 0) await summarise();
+        else
+          summary ??= setTimeout(
+            () =>
+              void summarise().catch((error: unknown) =>
+                // Only a code: a PostgreSQL message may quote values.
+                log.warn({ code: (error as { code?: string }).code }, 'run summary not refreshed'),
+              ),
+            wait,
+          );
+      };
+      const result = async (done: boolean): Promise<SyncChunkResult> => {
+        await summarise();
+        return {
+          done,
+          counts: (await readRun(input.syncRunId, input.stream, input.positionKey)).counts,
+          position,
+          ...(newest ? { newestModifiedOn: newest.toISOString() } : {}),
+        };
+      };
       const handedOver = input.highWaterMark ? new Date(input.highWaterMark) : null;
       try {
         if (input.start.kind === 'export') {
@@ -271,7 +313,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             });
             newest = later(newest, pageNewest);
             position = page.continueFrom;
-            context.heartbeat({ position });
+            await progressed();
             if (!page.hasMore) return result(true);
             if (Date.now() >= deadline || deps.draining?.aborted) break;
             fetched = phaseTimer(input.stream);
@@ -292,7 +334,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             await commitPage(input, mapContext, windowPage, position, page.continueFrom, null);
             newest = later(newest, newestModifiedOn(inWindow));
             position = page.continueFrom;
-            context.heartbeat({ position });
+            await progressed();
             // The feed is ordered by modifiedOn, records sharing a timestamp straddling pages, so
             // the window is over once a whole page lies past its end, or the feed is caught up.
             const oldest = oldestModifiedOn(page.records);
@@ -325,6 +367,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
         throw toActivityFailure(error, log);
       } finally {
         clearInterval(beat);
+        clearTimeout(summary);
       }
     },
   };

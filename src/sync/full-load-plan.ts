@@ -17,8 +17,9 @@ const assumedExportPageSize = 200;
  *
  * Near the server (a round trip of a few ms) the CPU is the limit: on a 2-core machine running
  * the worker and PostgreSQL, 3 or 4 readers gave ~5,050 records/s in the sync bench, 6 gave
- * 4,525 and 8 gave 4,200 — the extra ones wait on each other's commits of the run's row and
- * cost CPU in switching between them. Far from it (hundreds of
+ * 4,525 and 8 gave 4,200 (measured while every page still updated the run's row; since each
+ * window commits to its own row of sync_run_positions, the limit is the worker's one thread:
+ * ~70 % busy at 4 readers, with PostgreSQL and the sandbox on the other core). Far from it (hundreds of
  * ms a page) readers wait for pages instead, so there are as many as spend 80 % of the budget
  * between them (14 at 300 ms and 60 req/s), at most 16; the shared rate limiter enforces the
  * budget whatever this says.

@@ -37,13 +37,14 @@ import { RateBudget } from './rate-budget.entity.js';
 import { Reconciliation, ReconciliationDifference } from './reconciliation.entities.js';
 import { ServiceTitanBreaker } from './servicetitan-breaker.entity.js';
 import { ServiceTitanCredential } from './servicetitan-credential.entity.js';
-import { SyncRun } from './sync-run.entity.js';
+import { SyncRun, SyncRunPosition } from './sync-run.entity.js';
 import { SyncStreamState } from './sync-stream-state.entity.js';
 
 export const entities = [
   Company,
   ServiceTitanCredential,
   SyncRun,
+  SyncRunPosition,
   SyncStreamState,
   MemberRecord,
   InvoiceRecord,

@@ -26,7 +26,7 @@ export interface StreamCounts {
   skipped: number;
 }
 
-/** One sync of one credential: the seeds' ServiceTitanSyncLog. Updated after every chunk. */
+/** One sync of one credential: the seeds' ServiceTitanSyncLog. */
 export const SyncRun = defineEntity({
   name: 'SyncRun',
   tableName: 'servicetitan_sync_runs',
@@ -42,7 +42,11 @@ export const SyncRun = defineEntity({
       .json<Record<string, StreamCounts>>()
       .default('{}')
       .onCreate(() => ({})),
-    /** Per stream (or window) position reached, written with the data it covers. */
+    /**
+     * Per stream (or window) position reached: a summary of `sync_run_positions`, which holds
+     * the committed truth (refreshed during the run, and exactly when it finishes). So are the
+     * `counts` of synced streams.
+     */
     positions: p
       .json<Record<string, string>>()
       .default('{}')
@@ -66,3 +70,25 @@ export const SyncRun = defineEntity({
 });
 
 export type ISyncRun = InferEntity<typeof SyncRun>;
+
+/**
+ * One position key of a run (a stream, or one window of a stream's full load or backfill): the
+ * position it reached and its counts, written in the transaction of each page it commits. One row
+ * per key, so parallel windows commit without waiting on each other's lock of the run's row.
+ */
+export const SyncRunPosition = defineEntity({
+  name: 'SyncRunPosition',
+  tableName: 'sync_run_positions',
+  properties: {
+    syncRun: () => p.manyToOne(SyncRun).primary().deleteRule('cascade'),
+    positionKey: p.string().length(128).primary(),
+    stream: p.string().length(64),
+    position: p.text().nullable(),
+    pages: p.bigint('number').defaultRaw('0'),
+    fetched: p.bigint('number').defaultRaw('0'),
+    upserted: p.bigint('number').defaultRaw('0'),
+    skipped: p.bigint('number').defaultRaw('0'),
+  },
+});
+
+export type ISyncRunPosition = InferEntity<typeof SyncRunPosition>;

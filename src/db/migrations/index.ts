@@ -15,6 +15,7 @@ import { Migration20261201702FeatureFlags } from './20261201-702-feature-flags.m
 import { Migration20261201801Imports } from './20261201-801-imports.migration.js';
 import { Migration20261201901Reconciliations } from './20261201-901-reconciliations.migration.js';
 import { Migration20261202101IngestStorage } from './20261202-101-ingest-storage.migration.js';
+import { Migration20261202201RunPositions } from './20261202-201-run-positions.migration.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered from the file system) so they run
@@ -38,4 +39,5 @@ export const migrations = [
   { name: 'Migration20261201801Imports', class: Migration20261201801Imports },
   { name: 'Migration20261201901Reconciliations', class: Migration20261201901Reconciliations },
   { name: 'Migration20261202101IngestStorage', class: Migration20261202101IngestStorage },
+  { name: 'Migration20261202201RunPositions', class: Migration20261202201RunPositions },
 ];

@@ -1,7 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrateDown, migrateUp } from '../../../src/db/migrate.js';
 import { createOrm } from '../../../src/db/orm.js';
+import { commitPositionSql, readPositionSql, summariseRunSql } from '../../../src/sync/run-positions.js';
 import { createScratchDatabase } from '../../support/database.js';
 
 const productTables = [
@@ -150,5 +152,103 @@ describe('migrations', () => {
       `select credential_id from sync_stream_state`,
     );
     expect(cursors).toEqual([{ credential_id: singleCredential.id }]);
+  });
+
+  it('when a run in progress is migrated to per-key positions, then its chunks resume where they were and its counts stay whole, and back down again', async () => {
+    await migrateDown(orm, { to: 0 });
+    await orm.migrator.up({ to: 'Migration20261202101IngestStorage' });
+    const sql = orm.em.getConnection();
+    const one = async <T>(query: string, params: unknown[] = []) =>
+      (await sql.execute<T[]>(query, params))[0]!;
+    const { id: companyId } = await one<{ id: number }>(
+      `insert into companies (name, created_at, updated_at) values ('Acme', now(), now()) returning id`,
+    );
+    const { id: credentialId } = await one<{ id: number }>(
+      `insert into servicetitan_credentials (company_id, environment, tenant_id, client_id_encrypted, client_secret_encrypted, created_at, updated_at)
+       values (?, 'integration', '601', 'x', 'y', now(), now()) returning id`,
+      [companyId],
+    );
+    const counts = {
+      invoices: { pages: 5, fetched: 250, upserted: 248, skipped: 2 },
+      customers: { pages: 1, fetched: 10, upserted: 10, skipped: 0 },
+    };
+    const positions = { 'invoices#0': 'p-0', 'invoices#1': 'p-1', customers: 'c-1' };
+    const run = (status: string, finished: boolean) =>
+      one<{ id: number }>(
+        `insert into servicetitan_sync_runs (credential_id, trigger, mode, streams, status, counts, positions, created_at, finished_at)
+         values (?, 'manual', '"full"', '{invoices,customers}', ?, ?, ?, now(), ${finished ? 'now()' : 'null'}) returning id`,
+        [credentialId, status, JSON.stringify(counts), JSON.stringify(positions)],
+      );
+    const running = await run('running', false);
+    const finished = await run('completed', true);
+
+    await migrateUp(orm);
+    const read = (runId: number, key: string, stream: string) =>
+      one<{ position: string | null; counts: Record<string, number> }>(readPositionSql, [
+        runId,
+        key,
+        runId,
+        stream,
+      ]);
+    expect(await read(running.id, 'invoices#1', 'invoices')).toEqual({
+      position: 'p-1',
+      counts: counts.invoices,
+    });
+    expect(await read(running.id, 'customers', 'customers')).toEqual({
+      position: 'c-1',
+      counts: counts.customers,
+    });
+    // A finished run's row is its record: nothing of it moves.
+    expect(await read(finished.id, 'customers', 'customers')).toEqual({
+      position: null,
+      counts: { pages: 0, fetched: 0, upserted: 0, skipped: 0 },
+    });
+
+    // The run goes on: one more page of window 1, then its row is summarised as a finish does.
+    const pool = (await sql.getNativeClient()) as unknown as Pool;
+    const committed = await pool.query(commitPositionSql, [
+      running.id,
+      'invoices#1',
+      'invoices',
+      'p-2',
+      50,
+      50,
+      0,
+      'p-1',
+    ]);
+    expect(committed.rowCount).toBe(1);
+    // A stale attempt that still believes window 1 stands at p-1 commits nothing.
+    const stale = await pool.query(commitPositionSql, [
+      running.id,
+      'invoices#1',
+      'invoices',
+      'p-2',
+      50,
+      50,
+      0,
+      'p-1',
+    ]);
+    expect(stale.rowCount).toBe(0);
+    await sql.execute(summariseRunSql('?'), [running.id]);
+    const row = await one<{ counts: typeof counts; positions: Record<string, string> }>(
+      `select counts, positions from servicetitan_sync_runs where id = ?`,
+      [running.id],
+    );
+    expect(row.counts).toEqual({
+      ...counts,
+      invoices: { pages: 6, fetched: 300, upserted: 298, skipped: 2 },
+    });
+    expect(row.positions).toEqual({ ...positions, 'invoices#1': 'p-2' });
+
+    // Reverted, the run's row keeps the positions' last word.
+    await pool.query(commitPositionSql, [running.id, 'invoices#0', 'invoices', 'p-0b', 1, 1, 0, 'p-0']);
+    await migrateDown(orm);
+    const back = await one<{ counts: typeof counts; positions: Record<string, string> }>(
+      `select counts, positions from servicetitan_sync_runs where id = ?`,
+      [running.id],
+    );
+    expect(back.counts.invoices).toEqual({ pages: 7, fetched: 301, upserted: 299, skipped: 2 });
+    expect(back.positions).toEqual({ ...positions, 'invoices#0': 'p-0b', 'invoices#1': 'p-2' });
+    await migrateUp(orm);
   });
 });

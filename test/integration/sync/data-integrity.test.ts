@@ -236,9 +236,9 @@ describe('data integrity', () => {
 
   it('when a backfill commits its pages, then it waits for the WAL flush; an export sync, whose cursor rolls back with its data, does not', async () => {
     const { credentials } = await companyWithBothEnvironments();
-    // Every statement the worker's pool connections run, seen through the pool they come from.
+    // Every transaction the worker's pool connections run, seen through the pool they come from.
     const pool = (await h.orm.em.getConnection().getNativeClient()) as unknown as Pool;
-    const seen: string[] = [];
+    const transactions: string[][] = [];
     const wrapped = new WeakSet<PoolClient>();
     const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
     pool.connect = ((...args: unknown[]) => {
@@ -246,26 +246,38 @@ describe('data integrity', () => {
       return (connect() as Promise<PoolClient>).then((client) => {
         if (!wrapped.has(client)) {
           wrapped.add(client);
+          let open: string[] | null = null;
           const query = client.query.bind(client) as (...a: unknown[]) => unknown;
           client.query = ((...a: unknown[]) => {
-            if (typeof a[0] === 'string') seen.push(a[0]);
+            const text = typeof a[0] === 'string' ? a[0] : '';
+            if (/^begin/i.test(text)) {
+              open = [];
+              transactions.push(open);
+            }
+            open?.push(text);
+            if (/^(commit|rollback)/i.test(text)) open = null;
             return query(...a);
           }) as typeof client.query;
         }
         return client;
       });
     }) as typeof pool.connect;
-    const asyncCommits = () => seen.filter((q) => /synchronous_commit\s*=\s*off/i.test(q)).length;
+    // A page's transaction is the one that commits its position (the run's summary is not one).
+    const pages = () => transactions.filter((t) => t.some((q) => /insert into sync_run_positions/i.test(q)));
+    const asyncCommits = () =>
+      pages().filter((t) => t.some((q) => /synchronous_commit\s*=\s*off/i.test(q))).length;
     try {
       const times = [...truth(PRODUCTION, 'invoices').values()].sort();
       const window = { from: `${times[10]}Z`, to: `${times[times.length - 10]}Z` };
       const backfill = await runSync(credentials.production, window, ['invoices']);
       expect(backfill.status).toBe('completed');
       expect(backfill.counts.invoices?.pages).toBeGreaterThan(0);
+      expect(pages().length).toBe(backfill.counts.invoices?.pages);
       expect(asyncCommits()).toBe(0);
 
       const full = await runSync(credentials.production, 'full', ['invoices']);
       expect(full.status).toBe('completed');
+      expect(pages().length).toBe(backfill.counts.invoices!.pages + full.counts.invoices!.pages);
       expect(asyncCommits()).toBe(full.counts.invoices?.pages);
     } finally {
       pool.connect = connect as typeof pool.connect;
