@@ -19,9 +19,9 @@ export interface PlanFullLoadInput {
 
 /**
  * Plans a full load's windows (src/sync/full-load-plan.ts). Requests, all through the tenant's
- * rate budget: per stream a count and the export feed's first page (the oldest modifiedOn and the
- * page size) at once; for a stream big enough to split, two to four counts per window, in two
- * rounds. A tiny tenant thus costs two requests per stream. Returns dates and counts, never records.
+ * rate budget: one count per stream; for a stream big enough to split, its export feed's first
+ * page (the oldest modifiedOn and the page size) and two to four counts per window, in two rounds.
+ * A tiny tenant thus costs one request per stream. Returns dates and counts, never records.
  */
 export function createFullLoadPlanActivities(deps: ActivityDeps) {
   const { orm, logger, serviceTitan, secrets } = deps;
@@ -47,14 +47,10 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
           return answer;
         };
         const probe = async (stream: SyncStreamName): Promise<StreamSize & { oldest: number | null }> => {
-          // Both at once: one round trip, not two, before the counts that place the boundaries
-          // (the first page is wasted on a stream too small to split: one request).
-          const [records, first] = await Promise.all([
-            timed(api.countRecords(stream, { signal })),
-            timed(api.exportPage(stream, { signal })),
-          ]);
+          const records = await timed(api.countRecords(stream, { signal }));
           if (records === null || records < 2 * minWindowRecords)
             return { records, exportPageSize: null, oldest: null };
+          const first = await timed(api.exportPage(stream, { signal }));
           let oldest: number | null = null;
           for (const r of first.records) {
             const t = Date.parse(r.modifiedOn ?? '');

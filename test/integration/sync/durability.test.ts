@@ -158,9 +158,8 @@ describe('durable sync runs', () => {
     // The worker root polls TASK_QUEUE scoped by the database's installation id.
     const taskQueue = installationTaskQueue(prefix, testInstallationId);
     const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
-    // A few pages pass (after the planner's first page of each of the 3 streams), then the run
-    // waits: it is killed mid-run, however fast the machine.
-    const hold = sandbox.hold({ tenantId: TENANT, path: '/export/', after: 8 });
+    // A few pages pass, then the run waits: it is killed mid-run, however fast the machine.
+    const hold = sandbox.hold({ tenantId: TENANT, after: 8 });
     const child = await spawnWorker(prefix);
     try {
       const started = await startSync(
@@ -211,11 +210,10 @@ describe('durable sync runs', () => {
     });
     try {
       const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
-      // Each round lets a few export pages through (the full load's planning counts and the
-      // token pass freely; the first round also lets the planner's first page of each of the 3
-      // streams through), then holds the run while its sessions are killed.
-      const nextHold = (after = 6) => sandbox.hold({ tenantId: TENANT, path: '/export/', after });
-      let hold = nextHold(3 + 6);
+      // Each round lets a few export pages through (the full load's planning requests and the
+      // token pass freely), then holds the run while its sessions are killed.
+      const nextHold = () => sandbox.hold({ tenantId: TENANT, path: '/export/', after: 6 });
+      let hold = nextHold();
       const started = await startSync(
         {
           em: orm.em.fork(),
