@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { setCredentialStatus } from '../alerts/credential-status.js';
 import { txSql } from '../alerts/sql.js';
 import type { CredentialStatus, StreamCounts } from '../db/entities/index.js';
@@ -132,19 +132,11 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     });
 
     phase('map');
-    // The hot path speaks to the ORM's own pg pool directly: COPY needs the raw connection.
-    const pool = (await orm.em.getConnection().getNativeClient()) as unknown as Pool;
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('begin');
-      if (streamCursor) {
-        // The stream's export cursor commits with the data, so a commit lost in a PostgreSQL
-        // crash (not yet flushed) loses both and the next sync fetches those pages again: the
-        // WAL flush is not worth waiting for. A backfill has no such cursor: nothing would ever
-        // re-read a lost page after its run ends, so its commits wait for the flush.
-        await client.query('set local synchronous_commit = off');
-      }
+    // The stream's export cursor commits with the data, so a commit lost in a PostgreSQL crash
+    // (not yet flushed) loses both and the next sync fetches those pages again: the WAL flush is
+    // not worth waiting for. A backfill has no such cursor: nothing would ever re-read a lost page
+    // after its run ends, so its commits wait for the flush.
+    const upserted = await inTransaction(streamCursor !== null, async (client) => {
       const upserted = await upsertRows(client, stream.target, rows, input.syncRunId);
       await insertSkipped(client, input.syncRunId, input.stream, skipped);
       phase('write');
@@ -157,28 +149,46 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           [input.credentialId, input.stream, streamCursor.cursor, streamCursor.highWaterMark],
         );
       }
-      await client
-        .query(commitPositionSql, [
-          input.syncRunId,
-          input.positionKey,
-          input.stream,
-          position,
-          page.records.length + page.invalid.length,
-          upserted,
-          skipped.length,
-          previous,
-        ])
-        .then((result) => {
-          // Another attempt of this chunk (this one timed out but kept running) is further on:
-          // committing would count its pages twice and move the cursor back.
-          if (result.rowCount === 0) throw new SupersededAttempt(input.positionKey);
-        });
+      const committed = await client.query(commitPositionSql, [
+        input.syncRunId,
+        input.positionKey,
+        input.stream,
+        position,
+        page.records.length + page.invalid.length,
+        upserted,
+        skipped.length,
+        previous,
+      ]);
+      // Another attempt of this chunk (this one timed out but kept running) is further on:
+      // committing would count its pages twice and move the cursor back.
+      if (committed.rowCount === 0) throw new SupersededAttempt(input.positionKey);
+      return upserted;
+    });
+    phase('commit');
+    const labels = { stream: input.stream, environment: ctx.environment };
+    metrics?.recordsWritten.inc(labels, upserted);
+    metrics?.recordsSkipped.inc(labels, skipped.length);
+    return { upserted, skipped: skipped.length };
+  }
+
+  /**
+   * `work` in one transaction on a connection of the ORM's own pg pool (the hot path speaks to it
+   * directly: COPY needs the raw connection). With `asyncCommit` the commit does not wait for the
+   * WAL flush.
+   */
+  async function inTransaction<T>(
+    asyncCommit: boolean,
+    work: (client: PoolClient) => Promise<T>,
+  ): Promise<T> {
+    const pool = (await orm.em.getConnection().getNativeClient()) as unknown as Pool;
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      if (asyncCommit) await client.query('set local synchronous_commit = off');
+      const result = await work(client);
       await client.query('commit');
-      phase('commit');
-      const labels = { stream: input.stream, environment: ctx.environment };
-      metrics?.recordsWritten.inc(labels, upserted);
-      metrics?.recordsSkipped.inc(labels, skipped.length);
-      return { upserted, skipped: skipped.length };
+      return result;
     } catch (error) {
       broken = error as Error;
       await client.query('rollback').catch(() => {});
@@ -208,21 +218,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
    * A summary the finish recomputes, so its commit need not wait for the WAL flush.
    */
   async function summariseRun(syncRunId: number) {
-    const pool = (await orm.em.getConnection().getNativeClient()) as unknown as Pool;
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('begin');
-      await client.query('set local synchronous_commit = off');
-      await client.query(summariseRunSql('$1'), [syncRunId]);
-      await client.query('commit');
-    } catch (error) {
-      broken = error as Error;
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    await inTransaction(true, (client) => client.query(summariseRunSql('$1'), [syncRunId]));
   }
 
   /** The credential's status after an auth failure, with its `credential.status_changed` event. */

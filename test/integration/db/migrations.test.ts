@@ -206,29 +206,23 @@ describe('migrations', () => {
 
     // The run goes on: one more page of window 1, then its row is summarised as a finish does.
     const pool = (await sql.getNativeClient()) as unknown as Pool;
-    const committed = await pool.query(commitPositionSql, [
-      running.id,
-      'invoices#1',
-      'invoices',
-      'p-2',
-      50,
-      50,
-      0,
-      'p-1',
-    ]);
-    expect(committed.rowCount).toBe(1);
+    /** One page of `key` moving it from `previous` to `position`: rows it changed (0 or 1). */
+    const commitPage = async (key: string, previous: string, position: string, records: number) =>
+      (
+        await pool.query(commitPositionSql, [
+          running.id,
+          key,
+          'invoices',
+          position,
+          records,
+          records,
+          0,
+          previous,
+        ])
+      ).rowCount;
+    expect(await commitPage('invoices#1', 'p-1', 'p-2', 50)).toBe(1);
     // A stale attempt that still believes window 1 stands at p-1 commits nothing.
-    const stale = await pool.query(commitPositionSql, [
-      running.id,
-      'invoices#1',
-      'invoices',
-      'p-2',
-      50,
-      50,
-      0,
-      'p-1',
-    ]);
-    expect(stale.rowCount).toBe(0);
+    expect(await commitPage('invoices#1', 'p-1', 'p-2', 50)).toBe(0);
     await sql.execute(summariseRunSql('?'), [running.id]);
     const row = await one<{ counts: typeof counts; positions: Record<string, string> }>(
       `select counts, positions from servicetitan_sync_runs where id = ?`,
@@ -241,7 +235,7 @@ describe('migrations', () => {
     expect(row.positions).toEqual({ ...positions, 'invoices#1': 'p-2' });
 
     // Reverted, the run's row keeps the positions' last word.
-    await pool.query(commitPositionSql, [running.id, 'invoices#0', 'invoices', 'p-0b', 1, 1, 0, 'p-0']);
+    await commitPage('invoices#0', 'p-0', 'p-0b', 1);
     await migrateDown(orm);
     const back = await one<{ counts: typeof counts; positions: Record<string, string> }>(
       `select counts, positions from servicetitan_sync_runs where id = ?`,
