@@ -89,8 +89,9 @@ const emptyCounts: StreamCounts = { pages: 0, fetched: 0, upserted: 0, skipped: 
 /**
  * One chunk of one stream: pulls pages for up to `chunkMs`, maps them, and per page commits the
  * rows, the skipped records, its position key's counts and position (sync_run_positions), and
- * (for the export feed) the stream's cursor in ONE transaction. A retried chunk resumes from the committed position, so a
- * crash re-reads at most one page, which the modifiedOn-guarded upsert makes harmless.
+ * (for the export feed) the stream's cursor in ONE transaction. A retried chunk resumes from the
+ * committed position, so a crash re-reads at most one page, which the modifiedOn-guarded upsert
+ * makes harmless.
  */
 export function createSyncStreamActivities(deps: ActivityDeps) {
   const { orm, logger, serviceTitan, secrets, metrics } = deps;
@@ -252,7 +253,6 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       // Heartbeats go on while a page is slow or the client waits out a 429, so the heartbeat
       // timeout can stay short and a crashed worker's chunk is retried elsewhere quickly.
       const beat = setInterval(() => context.heartbeat({ position }), 5_000);
-      /** What the workflow gets back: the run's committed counts for the stream, and where it stands. */
       // The run's row shows the committed progress at most a second late, without every page
       // updating it: a summary is due a second after the last, or at once after a quiet second.
       let summarisedAt = 0;
@@ -277,6 +277,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             wait,
           );
       };
+      /** What the workflow gets back: the run's committed counts for the stream, and where it stands. */
       const result = async (done: boolean): Promise<SyncChunkResult> => {
         await summarise();
         return {
