@@ -255,27 +255,23 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       const beat = setInterval(() => context.heartbeat({ position }), 5_000);
       // The run's row shows the committed progress at most a second late, without every page
       // updating it: a summary is due a second after the last, or at once after a quiet second.
+      // Only a summary: a failed one is logged, never fails the chunk (the finish recomputes it).
       let summarisedAt = 0;
       let summary: NodeJS.Timeout | undefined;
       const summarise = async () => {
         clearTimeout(summary);
         summary = undefined;
         summarisedAt = Date.now();
-        await summariseRun(input.syncRunId);
+        await summariseRun(input.syncRunId).catch((error: unknown) =>
+          // Only a code: a PostgreSQL message may quote values.
+          log.warn({ code: (error as { code?: string }).code }, 'run summary not refreshed'),
+        );
       };
       const progressed = async () => {
         context.heartbeat({ position });
         const wait = summarisedAt + 1_000 - Date.now();
         if (wait <= 0) await summarise();
-        else
-          summary ??= setTimeout(
-            () =>
-              void summarise().catch((error: unknown) =>
-                // Only a code: a PostgreSQL message may quote values.
-                log.warn({ code: (error as { code?: string }).code }, 'run summary not refreshed'),
-              ),
-            wait,
-          );
+        else summary ??= setTimeout(() => void summarise(), wait);
       };
       /** What the workflow gets back: the run's committed counts for the stream, and where it stands. */
       const result = async (done: boolean): Promise<SyncChunkResult> => {

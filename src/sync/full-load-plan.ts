@@ -17,12 +17,12 @@ const assumedExportPageSize = 200;
  *
  * Near the server (a round trip of a few ms) the CPU is the limit: on a 2-core machine running
  * the worker and PostgreSQL, 3 or 4 readers gave ~5,050 records/s in the sync bench, 6 gave
- * 4,525 and 8 gave 4,200 (measured while every page still updated the run's row; since each
- * window commits to its own row of sync_run_positions, the limit is the worker's one thread:
- * ~70 % busy at 4 readers, with PostgreSQL and the sandbox on the other core). Far from it (hundreds of
- * ms a page) readers wait for pages instead, so there are as many as spend 80 % of the budget
- * between them (14 at 300 ms and 60 req/s), at most 16; the shared rate limiter enforces the
- * budget whatever this says.
+ * 4,525 and 8 gave 4,200 while every page still updated the run's row. Since each window
+ * commits to its own row of sync_run_positions, 6 readers gave 9,501 and 9,207 against 9,619 and
+ * 9,466 for 4 (alternated, a fast hour): the machine's two cores are ~80 % busy either way. Far
+ * from it (hundreds of ms a page) readers wait for pages instead, so there are as many as spend
+ * 80 % of the budget between them (14 at 300 ms and 60 req/s), at most 16; the shared rate
+ * limiter enforces the budget whatever this says.
  */
 export function readersFor(rateLimitPerSecond: number, roundTripMs = 0): number {
   const nearby = Math.min(4, Math.floor(rateLimitPerSecond / 6));
