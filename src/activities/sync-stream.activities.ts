@@ -7,7 +7,7 @@ import type { CredentialStatus, StreamCounts } from '../db/entities/index.js';
 import { loadCredential } from '../db/repositories/credential.repository.js';
 import type { MapContext } from '../ingest/maps/types.js';
 import { type SyncStream, syncStreams } from '../ingest/streams/index.js';
-import { insertSkipped, type SkippedInput, upsertRows } from '../ingest/upsert.js';
+import { insertSkipped, type KeyLookup, type SkippedInput, upsertRows } from '../ingest/upsert.js';
 import {
   AppNotApproved,
   InvalidCredentials,
@@ -17,7 +17,12 @@ import {
   ServiceTitanError,
   type TenantApi,
 } from '../servicetitan/index.js';
-import { commitPositionSql, readPositionSql, summariseRunSql } from '../sync/run-positions.js';
+import {
+  commitPositionSql,
+  commitPositionWithCursorSql,
+  readPositionSql,
+  summariseRunSql,
+} from '../sync/run-positions.js';
 import type { SyncStreamName } from '../workflows/definitions.js';
 import type { ActivityDeps } from './deps.js';
 import { toActivityFailure } from './failures.js';
@@ -117,6 +122,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     previous: string | null,
     position: string,
     streamCursor: { cursor: string; highWaterMark: Date | null } | null,
+    lookup: KeyLookup,
   ): Promise<PageWork> {
     const skipped: SkippedInput[] = page.invalid.map((bad) => ({
       externalId: bad.id == null ? null : String(bad.id),
@@ -138,19 +144,10 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     // not worth waiting for. A backfill has no such cursor: nothing would ever re-read a lost page
     // after its run ends, so its commits wait for the flush.
     const upserted = await inTransaction(streamCursor !== null, async (client) => {
-      const upserted = await upsertRows(client, stream.target, rows, input.syncRunId);
+      const upserted = await upsertRows(client, stream.target, rows, input.syncRunId, lookup);
       await insertSkipped(client, input.syncRunId, input.stream, skipped);
       phase('write');
-      if (streamCursor) {
-        await client.query(
-          `insert into sync_stream_state (credential_id, stream, cursor, high_water_mark, updated_at)
-           values ($1, $2, $3, $4, now())
-           on conflict (credential_id, stream) do update set cursor = excluded.cursor,
-             high_water_mark = greatest(sync_stream_state.high_water_mark, excluded.high_water_mark), updated_at = now()`,
-          [input.credentialId, input.stream, streamCursor.cursor, streamCursor.highWaterMark],
-        );
-      }
-      const committed = await client.query(commitPositionSql, [
+      const positionParams = [
         input.syncRunId,
         input.positionKey,
         input.stream,
@@ -159,7 +156,16 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
         upserted,
         skipped.length,
         previous,
-      ]);
+      ];
+      // The position and the stream's cursor in one statement: one round trip a page fewer.
+      const committed = streamCursor
+        ? await client.query(commitPositionWithCursorSql, [
+            ...positionParams,
+            input.credentialId,
+            streamCursor.cursor,
+            streamCursor.highWaterMark,
+          ])
+        : await client.query(commitPositionSql, positionParams);
       // Another attempt of this chunk (this one timed out but kept running) is further on:
       // committing would count its pages twice and move the cursor back.
       if (committed.rowCount === 0) throw new SupersededAttempt(input.positionKey);
@@ -185,8 +191,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('begin');
-      if (asyncCommit) await client.query('set local synchronous_commit = off');
+      await client.query(asyncCommit ? 'begin; set local synchronous_commit = off' : 'begin');
       const result = await work(client);
       await client.query('commit');
       return result;
@@ -284,6 +289,8 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
         };
       };
       const handedOver = input.highWaterMark ? new Date(input.highWaterMark) : null;
+      // The chunk's pages follow each other: a first load's new rows skip the stored-key lookup.
+      const lookup: KeyLookup = { skip: false };
       try {
         if (input.start.kind === 'export') {
           let from: string | undefined = position ?? undefined;
@@ -300,10 +307,15 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
           for await (const page of api.exportPages(input.stream, { from, signal })) {
             fetched('fetch');
             const pageNewest = newestModifiedOn(page.records);
-            await commitPage(input, mapContext, page, position, page.continueFrom, {
-              cursor: page.continueFrom,
-              highWaterMark: later(pageNewest, handedOver),
-            });
+            await commitPage(
+              input,
+              mapContext,
+              page,
+              position,
+              page.continueFrom,
+              { cursor: page.continueFrom, highWaterMark: later(pageNewest, handedOver) },
+              lookup,
+            );
             newest = later(newest, pageNewest);
             position = page.continueFrom;
             await progressed();
@@ -324,7 +336,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             // backfill's to store: the incremental sync brings them.
             const inWindow = page.records.filter((r) => !(modifiedOn(r) >= windowEnd));
             const windowPage = { records: inWindow, invalid: page.invalid };
-            await commitPage(input, mapContext, windowPage, position, page.continueFrom, null);
+            await commitPage(input, mapContext, windowPage, position, page.continueFrom, null, lookup);
             newest = later(newest, newestModifiedOn(inWindow));
             position = page.continueFrom;
             await progressed();

@@ -36,3 +36,16 @@ export const readPositionSql = `select
     (select jsonb_build_object('pages', coalesce(sum(pages), 0), 'fetched', coalesce(sum(fetched), 0),
                                'upserted', coalesce(sum(upserted), 0), 'skipped', coalesce(sum(skipped), 0))
        from sync_run_positions where sync_run_id = ? and stream = ?) as counts`;
+
+/**
+ * `commitPositionSql` and, in the same statement, the stream's export cursor and high-water mark
+ * (sync_stream_state), which a superseded attempt's rollback takes back with the rest of its page.
+ * Parameters: those of `commitPositionSql`, then credential id, cursor, high-water mark.
+ */
+export const commitPositionWithCursorSql = `with cursor_state as (
+    insert into sync_stream_state (credential_id, stream, cursor, high_water_mark, updated_at)
+    values ($9, $3, $10, $11, now())
+    on conflict (credential_id, stream) do update set cursor = excluded.cursor,
+      high_water_mark = greatest(sync_stream_state.high_water_mark, excluded.high_water_mark), updated_at = now()
+  )
+  ${commitPositionSql}`;

@@ -4,7 +4,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Company } from '../../../src/db/entities/index.js';
 import type { MemberRow } from '../../../src/ingest/maps/types.js';
 import { customersSyncStream } from '../../../src/ingest/streams/index.js';
-import { refreshDerivationStatistics, toJsonbText, upsertRows } from '../../../src/ingest/upsert.js';
+import {
+  type KeyLookup,
+  refreshDerivationStatistics,
+  toJsonbText,
+  upsertRows,
+} from '../../../src/ingest/upsert.js';
 import { rememberRecordText } from '../../../src/servicetitan/json-source.js';
 import { connectTestOrm, truncateAll } from '../../support/integration.js';
 
@@ -207,6 +212,55 @@ describe('the COPY + merge upsert', () => {
     expect((await stored()).map((r) => [r.external_id, r.name])).toEqual([
       ['7', 'page'],
       ['8', 'Customer 8'],
+    ]);
+  });
+
+  it("when a lookup finds none of a page's keys stored, then the next pages skip it until one meets a stored key, which is merged as a looked-up page would be", async () => {
+    await write([
+      member(companyId, '5', '2024-01-02T00:00:00Z', { name: 'five v2' }),
+      member(companyId, '6', '2024-01-02T00:00:00Z', { name: 'six v2' }),
+    ]);
+    const lookup: KeyLookup = { skip: false };
+    const client = await (await pool()).connect();
+    // The real client, its statements counted: a lookup is the one that unnests the keys.
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    let lookups = 0;
+    client.query = ((...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].includes('unnest(')) lookups++;
+      return query(...args);
+    }) as typeof client.query;
+    const page = async (rows: MemberRow[]) => {
+      await client.query('begin');
+      const written = await upsertRows(client, customersSyncStream.target, rows, null, lookup);
+      await client.query('commit');
+      return written;
+    };
+    try {
+      expect(await page([member(companyId, '1', '2024-01-01T00:00:00Z')])).toBe(1);
+      expect([lookups, lookup.skip]).toEqual([1, true]);
+      expect(await page([member(companyId, '2', '2024-01-01T00:00:00Z')])).toBe(1);
+      expect(lookups).toBe(1);
+      // Without a lookup the COPY meets 5 and 6 on the unique key: merged, the newer version wins.
+      const mixed = [
+        member(companyId, '4', '2024-01-01T00:00:00Z'),
+        member(companyId, '5', '2024-01-03T00:00:00Z', { name: 'five v3' }),
+        member(companyId, '6', '2024-01-01T00:00:00Z', { name: 'six v1' }),
+      ];
+      expect(await page(mixed)).toBe(2);
+      expect([lookups, lookup.skip]).toEqual([1, false]);
+      expect(await page([member(companyId, '7', '2024-01-01T00:00:00Z')])).toBe(1);
+      expect(lookups).toBe(2);
+    } finally {
+      client.query = query as typeof client.query;
+      client.release();
+    }
+    expect((await stored()).map((r) => [r.external_id, r.name])).toEqual([
+      ['1', 'Customer 1'],
+      ['2', 'Customer 2'],
+      ['4', 'Customer 4'],
+      ['5', 'five v3'],
+      ['6', 'six v2'],
+      ['7', 'Customer 7'],
     ]);
   });
 
