@@ -235,7 +235,8 @@ export async function phaseSeconds(metrics: Metrics) {
  * CPU time of the PostgreSQL backends serving one database (the worker's pool, autovacuum),
  * read from /proc/<pid>/stat: only where the server runs on this machine and its processes are
  * visible; `undefined` otherwise. Backends are listed every 500 ms, so one that comes and goes
- * between two samples is missed (the worker's pool keeps its connections open).
+ * between two samples is missed, and one that exits keeps its last sample (the worker's pool
+ * keeps its connections open; autovacuum's workers come and go).
  */
 export async function startPostgresCpu(adminUrl: string, database: string) {
   const ticksPerSecond = clockTicks();
@@ -252,6 +253,8 @@ export async function startPostgresCpu(adminUrl: string, database: string) {
     );
     for (const { pid } of rows) {
       const ticks = await processTicks(pid);
+      // Gone since it was listed (an autovacuum worker, say): it keeps its last sample.
+      if (ticks === null) continue;
       if (ticks === undefined) {
         readable = false;
         continue;
@@ -288,14 +291,15 @@ export async function startPostgresCpu(adminUrl: string, database: string) {
   };
 }
 
-async function processTicks(pid: number): Promise<number | undefined> {
+/** The process's CPU ticks; null when it has exited, undefined when its entry cannot be read. */
+async function processTicks(pid: number): Promise<number | null | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command's closing parenthesis start at field 3; utime and stime are 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code === 'ENOENT' ? null : undefined;
   }
 }
 

@@ -96,9 +96,10 @@ function mergeSql(spec: TargetTable, stage: string): string {
 /**
  * Whether a batch's COPY is preceded by a lookup of which of its keys are stored. A first load's
  * pages are all new rows, and the unique key's own check catches any that is not: once a lookup
- * finds none of a batch's keys stored, the next batches skip it (one statement and as many index
- * probes as rows fewer, a tenth of a full load's time) until a COPY meets a stored key. One per
- * run of consecutive pages of one stream, such as a chunk's.
+ * finds none of a batch's keys stored, the next batches skip it (a statement, and an index probe a
+ * row, fewer) until a COPY meets a stored key. One per run of consecutive pages of one stream,
+ * such as a chunk's. With the page's other statements merged (9 round trips a page became 5),
+ * bench:sync's PostgreSQL CPU fell from 9.1–10.2 s to 8.0–8.3 s and its records/s rose by ~10 %.
  */
 export interface KeyLookup {
   skip: boolean;
