@@ -167,6 +167,8 @@ export interface Timeline {
   planned?: number;
   streams: Record<string, number>;
   finished?: number;
+  /** Each position key's chunks: when its first was scheduled and its last completed, and how many. */
+  windows?: Record<string, { from: number; to: number; chunks: number }>;
 }
 
 /** Every execution of a run (continued-as-new, children), its history's size, and its timeline. */
@@ -176,7 +178,8 @@ export async function runExecutions(
   runId: string,
 ): Promise<{ executions: Execution[]; timeline: Timeline }> {
   const executions: Execution[] = [];
-  const timeline: Timeline = { streams: {} };
+  const timeline: Timeline = { streams: {}, windows: {} };
+  const windows = timeline.windows!;
   let startedAt: number | undefined;
   const queue = [{ workflowId, runId }];
   for (let next = queue.shift(); next; next = queue.shift()) {
@@ -184,7 +187,7 @@ export async function runExecutions(
     const events = history.events ?? [];
     executions.push({ ...next, events: events.length });
     startedAt ??= events[0] ? tsToMs(events[0].eventTime) : undefined;
-    const scheduled = new Map<number, { type: string; stream?: string }>();
+    const scheduled = new Map<number, { type: string; stream?: string; positionKey?: string }>();
     for (const event of events) {
       const continued = event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
       if (continued) queue.push({ workflowId: next.workflowId, runId: continued });
@@ -193,8 +196,21 @@ export async function runExecutions(
       const task = event.activityTaskScheduledEventAttributes;
       if (task) {
         const payload = task.input?.payloads?.[0];
-        const input = payload ? defaultPayloadConverter.fromPayload<{ stream?: string }>(payload) : {};
-        scheduled.set(Number(event.eventId), { type: task.activityType?.name ?? '', stream: input?.stream });
+        const input = payload
+          ? defaultPayloadConverter.fromPayload<{ stream?: string; positionKey?: string }>(payload)
+          : {};
+        const type = task.activityType?.name ?? '';
+        scheduled.set(Number(event.eventId), {
+          type,
+          stream: input?.stream,
+          positionKey: input?.positionKey,
+        });
+        if (type === 'syncStreamChunk' && input?.positionKey && startedAt !== undefined) {
+          const at = (tsToMs(event.eventTime) - startedAt) / 1000;
+          const w = windows[input.positionKey] ?? { from: at, to: at, chunks: 0 };
+          w.chunks += 1;
+          windows[input.positionKey] = w;
+        }
       }
       const done = event.activityTaskCompletedEventAttributes;
       if (done && startedAt !== undefined) {
@@ -204,6 +220,8 @@ export async function runExecutions(
         if (activity?.type === 'finishSyncRun') timeline.finished = at;
         if (activity?.type === 'syncStreamChunk' && activity.stream) {
           timeline.streams[activity.stream] = Math.max(timeline.streams[activity.stream] ?? 0, at);
+          const w = activity.positionKey ? windows[activity.positionKey] : undefined;
+          if (w) w.to = Math.max(w.to, at);
         }
       }
     }

@@ -256,6 +256,22 @@ try {
       .map(([stream, s]) => `${stream} ${at(s)}`)
       .join(', ')}; finished ${at(timeline.finished)} (from the workflow's start)`,
   );
+  const windowPages = new Map(
+    (
+      await orm.em
+        .getConnection()
+        .execute<{ position_key: string; pages: number; upserted: number }[]>(
+          'select position_key, pages, upserted from sync_run_positions where sync_run_id = ?',
+          [run.syncRunId],
+        )
+    ).map((r) => [r.position_key, r]),
+  );
+  for (const [key, w] of Object.entries(timeline.windows ?? {})) {
+    const p = windowPages.get(key);
+    out(
+      `    ${key.padEnd(18)}${at(w.from)} → ${at(w.to)}: ${p?.pages ?? 0} pages, ${p?.upserted ?? 0} rows, ${w.chunks} chunk${w.chunks === 1 ? '' : 's'}`,
+    );
+  }
   out(
     `  CPU               worker ${ofWall(workerCpu)}, sandbox ${ofWall(sandboxCpu)}, PostgreSQL ${
       postgresCpuSeconds === undefined
