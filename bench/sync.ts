@@ -269,7 +269,7 @@ try {
   for (const [key, w] of Object.entries(timeline.windows ?? {})) {
     const p = windowPages.get(key);
     out(
-      `    ${key.padEnd(18)}${at(w.from)} → ${at(w.to)}: ${p?.pages ?? 0} pages, ${p?.upserted ?? 0} rows, ${w.chunks} chunk${w.chunks === 1 ? '' : 's'}`,
+      `    ${key.padEnd(20)}${at(w.from)} → ${at(w.to)}: ${p?.pages ?? 0} pages, ${p?.upserted ?? 0} rows, ${w.chunks} chunk${w.chunks === 1 ? '' : 's'}`,
     );
   }
   out(
