@@ -107,6 +107,13 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
   const windowsDone = new Set(input.carriedWindowsDone ?? []);
   let plan: FullLoadPlan | undefined = input.carriedPlan;
 
+  /**
+   * Each stream's chunks in flight and loops held by a pause. A stream's windows stop one by one
+   * (each finishes the chunk in hand), so the stream reads as paused only once none is fetching.
+   */
+  const activity: Record<string, { inFlight: number; held: number }> = {};
+  for (const stream of input.streams) activity[stream] = { inFlight: 0, held: 0 };
+
   /** Runs chunks from `start` until done, a stop is requested, or the history grows long. */
   async function runChunks(
     stream: SyncStreamName,
@@ -115,21 +122,31 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
     highWaterMark?: string,
   ): Promise<boolean> {
     const p = progress[stream]!;
+    const a = activity[stream]!;
     for (;;) {
       if (paused) {
-        p.state = 'paused';
+        a.held += 1;
+        if (a.inFlight === 0) p.state = 'paused';
         await condition(() => !paused || cancelRequested);
+        a.held -= 1;
       }
       if (stop()) return false;
       p.state = 'running';
-      const result = await chunks.syncStreamChunk({
-        syncRunId: input.syncRunId,
-        credentialId: input.credentialId,
-        stream,
-        positionKey,
-        start,
-        ...(highWaterMark ? { highWaterMark } : {}),
-      });
+      a.inFlight += 1;
+      const result = await chunks
+        .syncStreamChunk({
+          syncRunId: input.syncRunId,
+          credentialId: input.credentialId,
+          stream,
+          positionKey,
+          start,
+          ...(highWaterMark ? { highWaterMark } : {}),
+        })
+        .finally(() => {
+          a.inFlight -= 1;
+          // The last chunk in flight has stopped while the stream's other loops wait out the pause.
+          if (paused && a.inFlight === 0 && a.held > 0 && p.state === 'running') p.state = 'paused';
+        });
       Object.assign(p, result.counts);
       p.position = result.position;
       // ISO instants of one format: later sorts higher.
