@@ -39,6 +39,8 @@ describe('full load in windows', () => {
   let server: ReturnType<typeof createServer>;
   /** Sees each request before the sandbox answers it (a test changes the source from here). */
   let onRequest: (req: IncomingMessage) => void = () => {};
+  /** A promise the request waits for before the sandbox sees it, or undefined to go on at once. */
+  let holdBack: (req: IncomingMessage) => Promise<void> | undefined = () => undefined;
 
   beforeAll(async () => {
     orm = await connectTestOrm();
@@ -53,7 +55,9 @@ describe('full load in windows', () => {
     });
     server = createServer((req, res) => {
       onRequest(req);
-      sandbox.app(req, res);
+      const wait = holdBack(req);
+      if (wait) void wait.then(() => sandbox.app(req, res));
+      else sandbox.app(req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -70,6 +74,7 @@ describe('full load in windows', () => {
   });
   beforeEach(async () => {
     onRequest = () => {};
+    holdBack = () => undefined;
     await truncateAll(orm);
   });
 
@@ -187,6 +192,50 @@ describe('full load in windows', () => {
     expect(Date.parse(invoices?.high_water_mark ?? '')).toBe(newest);
     expect(progress.streams.invoices?.newestModifiedOn).toBe(new Date(newest).toISOString());
   }, 180_000);
+
+  it('when one window is still fetching as the run pauses, then its stream reads as running until that chunk stops, and paused after', async () => {
+    const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(LARGE));
+    // Invoice export requests without `from`: the planner's probe, then the first window's first
+    // page, which a chunk always waits for (held until released). Every other invoice page is
+    // 50 ms late, so no other window reads its range within one 300 ms chunk.
+    let fromTheBeginning = 0;
+    let release = () => {};
+    const held = new Promise<void>((heldNow) => {
+      holdBack = (req) => {
+        if (!req.url?.includes('/export/invoices')) return undefined;
+        if (!req.url.includes('from=') && ++fromTheBeginning === 2) {
+          heldNow();
+          return new Promise<void>((go) => {
+            release = go;
+          });
+        }
+        return new Promise<void>((go) => setTimeout(go, 50));
+      };
+    });
+    const run = await start(credentialId, 'full', ['invoices']);
+    await held;
+    await run.handle.signal(pauseSyncSignal);
+    // The other windows stop at the end of their chunks; the held one stays in flight.
+    await waitFor('only the held chunk in flight', async () => {
+      const described = await run.handle.describe();
+      return described.raw.pendingActivities?.length === 1 ? described : undefined;
+    });
+    const stopping = await run.handle.query(syncProgressQuery);
+    expect(stopping.paused).toBe(true);
+    expect(stopping.streams.invoices?.state).toBe('running');
+    expect(stopping.streams.invoices?.chunks).toBeGreaterThanOrEqual(2);
+
+    release();
+    await waitFor('invoices paused', async () => {
+      const p = await run.handle.query(syncProgressQuery);
+      return p.streams.invoices?.state === 'paused' ? p : undefined;
+    });
+    expect((await run.handle.describe()).raw.pendingActivities ?? []).toHaveLength(0);
+    holdBack = () => undefined;
+    await run.handle.signal(resumeSyncSignal);
+    expect((await run.handle.result()).status).toBe('completed');
+    expect(await stored('invoices_stream', companyId)).toEqual(truth(LARGE, 'invoices'));
+  }, 120_000);
 
   it('when invoices are edited and added while the windows read, then nothing is skipped, and the next incremental sync reads only what changed after', async () => {
     const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(EDITED));
