@@ -178,8 +178,8 @@ export async function runExecutions(
   runId: string,
 ): Promise<{ executions: Execution[]; timeline: Timeline }> {
   const executions: Execution[] = [];
-  const timeline: Timeline = { streams: {}, windows: {} };
-  const windows = timeline.windows!;
+  const windows: NonNullable<Timeline['windows']> = {};
+  const timeline: Timeline = { streams: {}, windows };
   let startedAt: number | undefined;
   const queue = [{ workflowId, runId }];
   for (let next = queue.shift(); next; next = queue.shift()) {

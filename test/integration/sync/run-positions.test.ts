@@ -75,20 +75,11 @@ describe("a page's position with its stream's cursor, in one statement", () => {
   it('when pages follow each other, then cursor and position move together and the high-water mark only rises; a stale attempt changes neither', async () => {
     expect(await commitPage(null, 'c-1', '2024-01-02T00:00:00Z')).toBe(1);
     expect(await commitPage('c-1', 'c-2', '2024-01-01T00:00:00Z')).toBe(1);
-    expect(await state()).toEqual({
-      cursor: 'c-2',
-      position: 'c-2',
-      pages: 2,
-      hwm: '2024-01-02T00:00:00Z',
-    });
+    const afterTwoPages = { cursor: 'c-2', position: 'c-2', pages: 2, hwm: '2024-01-02T00:00:00Z' };
+    expect(await state()).toEqual(afterTwoPages);
 
     // An attempt that still believes the stream stands at c-1 (it timed out and kept running).
     expect(await commitPage('c-1', 'c-9', '2024-02-01T00:00:00Z')).toBe(0);
-    expect(await state()).toEqual({
-      cursor: 'c-2',
-      position: 'c-2',
-      pages: 2,
-      hwm: '2024-01-02T00:00:00Z',
-    });
+    expect(await state()).toEqual(afterTwoPages);
   });
 });
