@@ -419,6 +419,7 @@ export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
         data.count(stream),
         (index) => data.meta(stream, index),
         (id) => id - ID_BASES[stream],
+        (ms) => data.population(stream).countModifiedBefore(ms, data.count(stream)),
       );
       sendDataPage(
         res,

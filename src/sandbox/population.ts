@@ -69,6 +69,12 @@ export interface Population {
   tickEntries(k: number): readonly ChangeEntry[];
   /** First feed position whose modification time is ≥ `ms`, among ticks ≤ k. */
   positionForTime(ms: number, k: number): FeedPosition;
+  /**
+   * How many of records 1..`count` were last modified before `ms` (history up to the last ensured
+   * tick): what scanning `stateOf` would find, in time that grows with the records changed since the
+   * start rather than with the population.
+   */
+  countModifiedBefore(ms: number, count: number): number;
 }
 
 export interface PopulationTiming {
@@ -147,6 +153,17 @@ export function createPopulation(spec: PopulationSpec, timing: PopulationTiming)
     segmentLength: (segment) => (segment === 0 ? spec.initialCount : tickEntries(segment).length),
     indexAt: (segment, offset) => (segment === 0 ? offset + 1 : (tickEntries(segment)[offset]?.index ?? 0)),
     tickEntries,
+    countModifiedBefore(ms, count) {
+      // The initial block is in modifiedOn order; a record changed or created since sits in `states`.
+      const initialBefore = firstIndexAtOrAfter(ms) - 1;
+      let before = Math.min(initialBefore, count);
+      for (const [index, state] of states) {
+        if (index > count) continue;
+        if (index <= initialBefore) before--;
+        if (state.at < ms) before++;
+      }
+      return before;
+    },
     positionForTime(ms, k) {
       if (ms < timing.startMs) return { segment: 0, offset: firstIndexAtOrAfter(ms) - 1 };
       const tick = Math.floor((ms - timing.startMs) / timing.tickMs) + 1;

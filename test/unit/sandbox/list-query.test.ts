@@ -12,11 +12,18 @@ const meta = (index: number): RecordMeta => ({
   createdAt: index,
 });
 
-function run(q: Record<string, string>, activeParam: 'active' | 'activeState' = 'active') {
+function run(
+  q: Record<string, string>,
+  activeParam: 'active' | 'activeState' = 'active',
+  countModifiedBefore?: (ms: number) => number,
+) {
   const parsed = parseListQuery(params(q), activeParam);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  return runListQuery(parsed.query, 100, meta, (id) => id);
+  return runListQuery(parsed.query, 100, meta, (id) => id, countModifiedBefore);
 }
+
+/** Records modified before `ms` among the 100 above, without a scan. */
+const modifiedBefore = (ms: number) => Math.max(0, Math.min(100, Math.ceil(ms / 10) - 1));
 
 describe('sandbox list queries', () => {
   it('when no active filter is given, then customers default to active only and invoices to ActiveOnly', () => {
@@ -45,6 +52,34 @@ describe('sandbox list queries', () => {
     expect(p1.indices[0]).toBe(1);
     expect(p3).toMatchObject({ hasMore: false, totalCount: 100 });
     expect(p3.indices).toEqual(Array.from({ length: 20 }, (_, i) => 81 + i));
+  });
+
+  it('when a total is filtered by modifiedOn alone, then the count without a scan gives the same page, hasMore and total as the scan; with other filters it is not used', () => {
+    const windows: Record<string, string>[] = [
+      { modifiedBefore: '555' },
+      { modifiedOnOrAfter: '200', modifiedBefore: '731' },
+      { modifiedOnOrAfter: '990' },
+      { modifiedOnOrAfter: '700', modifiedBefore: '300' },
+      {},
+    ];
+    for (const window of windows) {
+      for (const page of ['1', '2', '9']) {
+        const q = { ...window, active: 'Any', includeTotal: 'true', page, pageSize: '7' };
+        expect(run(q, 'active', modifiedBefore), JSON.stringify(q)).toEqual(run(q));
+      }
+    }
+    const wrong = () => 999;
+    expect(
+      run({ active: 'Any', includeTotal: 'true', modifiedBefore: '555' }, 'active', wrong).totalCount,
+    ).toBe(999);
+    const otherFilters: Record<string, string>[] = [
+      { includeTotal: 'true', modifiedBefore: '555' },
+      { active: 'Any', includeTotal: 'true', createdBefore: '1970-01-01T00:00:00.050Z' },
+      { active: 'Any', includeTotal: 'true', ids: '3,4,5' },
+    ];
+    for (const q of otherFilters) {
+      expect(run(q, 'active', wrong), JSON.stringify(q)).toEqual(run(q));
+    }
   });
 
   it('when pageSize is above 5000 or a value is malformed, then the query is refused with field errors', () => {
