@@ -4,7 +4,7 @@ import { authFailureStatuses } from '../alerts/credential-status.js';
 import { defaultAlertPolicy } from '../alerts/policy.js';
 import { alertRunFinished } from '../alerts/run-alerts.js';
 import { linkTo, txSql } from '../alerts/sql.js';
-import { ServiceTitanCredential, SyncRun } from '../db/entities/index.js';
+import { type ISyncRun, ServiceTitanCredential, SyncRun } from '../db/entities/index.js';
 import { readInstallationId } from '../db/installation.js';
 import { createSyncRun } from '../db/repositories/sync-run.repository.js';
 import { deriveMemberContacts, refreshDerivationStatistics } from '../ingest/upsert.js';
@@ -20,6 +20,11 @@ export interface FinishSyncRunInput {
   status: SyncTenantResult['status'];
   error: string | null;
   warnings: string[];
+  /**
+   * The run's members got their email and phone from its contacts already
+   * (`deriveRunMemberContacts`, once both streams were stored): the finish leaves them.
+   */
+  membersDerived?: boolean;
 }
 
 /** The run row's lifecycle, so progress and outcome are visible from the database too. */
@@ -37,6 +42,27 @@ export function createSyncRunActivities({ orm, logger, alerts, metrics }: Activi
       throw toActivityFailure(error, log);
     }
   };
+
+  /**
+   * Members' email and phone from the contacts the run brought (src/ingest/upsert.ts), with the
+   * joined tables' statistics refreshed first: a large first load leaves them stale, and the
+   * derivation's plan with them. An import's members carry the report's own email and phone.
+   */
+  async function deriveForRun(run: ISyncRun, tem: EntityManager): Promise<void> {
+    if (!run.startedAt || run.trigger === 'import') return;
+    const { credential } = run;
+    await deriveMemberContacts(
+      tem,
+      { companyId: credential.company.id, environment: credential.environment },
+      run.id,
+      run.startedAt,
+    );
+  }
+
+  const refreshStatistics = () =>
+    refreshDerivationStatistics(em()).catch((error: unknown) =>
+      log.warn({ err: error }, 'planner statistics not refreshed'),
+    );
 
   /** Pauses the Temporal Schedule of a run's credential when the product paused its row. */
   async function followAutoPause(syncRunId: number): Promise<void> {
@@ -108,16 +134,29 @@ export function createSyncRunActivities({ orm, logger, alerts, metrics }: Activi
     },
 
     /**
-     * Ends the run: derives members' email/phone from the contacts it brought, records the
-     * outcome, and leaves its events in the outbox (`company_data.updated` for the processing that
-     * follows ingest, the outcome, data-quality findings, an auto-pause: src/alerts), all in one
-     * transaction. Then Temporal's schedule follows an auto-pause.
+     * Derives the run's members' email and phone while its other streams still read, once its
+     * customers and contacts are stored (the workflow calls it then): the finish, which would
+     * otherwise do it, no longer waits for it (~2 s after a first load of 20,000 customers).
+     */
+    async deriveRunMemberContacts(syncRunId: number): Promise<void> {
+      await refreshStatistics();
+      await safely(() =>
+        em().transactional(async (tem) => {
+          const run = await tem.findOneOrFail(SyncRun, syncRunId, { populate: ['credential'] });
+          if (!run.finishedAt) await deriveForRun(run, tem);
+        }),
+      );
+    },
+
+    /**
+     * Ends the run: derives members' email/phone from the contacts it brought (unless
+     * `deriveRunMemberContacts` did), records the outcome, and leaves its events in the outbox
+     * (`company_data.updated` for the processing that follows ingest, the outcome, data-quality
+     * findings, an auto-pause: src/alerts), all in one transaction. Then Temporal's schedule
+     * follows an auto-pause.
      */
     async finishSyncRun(input: FinishSyncRunInput): Promise<void> {
-      // Statistics first: a large first load leaves them stale, and the derivation's plan with them.
-      await refreshDerivationStatistics(em()).catch((error: unknown) =>
-        log.warn({ err: error }, 'planner statistics not refreshed'),
-      );
+      if (!input.membersDerived) await refreshStatistics();
       const outcome = await safely(() =>
         em().transactional(async (tem) => {
           // The run's counts and positions exactly as its chunks committed them.
@@ -131,10 +170,7 @@ export function createSyncRunActivities({ orm, logger, alerts, metrics }: Activi
           const company = credential.company;
           const companyId = company.id;
           const environment = credential.environment;
-          // An import's members carry the report's own email and phone: no contacts to derive from.
-          if (run.startedAt && run.trigger !== 'import') {
-            await deriveMemberContacts(tem, { companyId, environment }, run.id, run.startedAt);
-          }
+          if (!input.membersDerived) await deriveForRun(run, tem);
           run.status = input.status;
           run.error = input.error;
           run.warnings = input.warnings;

@@ -20,7 +20,13 @@ export interface SyncTenantInput {
   windowConcurrency?: number;
   /** Set by continueAsNew: where each stream stood, and the signals received so far. */
   carried?: Record<string, StreamProgress>;
-  carriedControl?: { paused: boolean; cancelRequested: boolean; warnings: string[] };
+  carriedControl?: {
+    paused: boolean;
+    cancelRequested: boolean;
+    warnings: string[];
+    /** The members' email and phone were derived from the run's contacts already. */
+    membersDerived?: boolean;
+  };
   /** Set by continueAsNew: a full load's windows, as planned by the first execution. */
   carriedPlan?: FullLoadPlan;
   /** Set by continueAsNew: the windows (position keys) already read to their end. */

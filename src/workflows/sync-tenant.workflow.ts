@@ -101,6 +101,7 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
     (): SyncProgress => ({ syncRunId: input.syncRunId, paused, cancelRequested, streams: progress }),
   );
 
+  let membersDerived = input.carriedControl?.membersDerived ?? false;
   let continueSuggested = false;
   const stop = () => cancelRequested || continueSuggested;
   /** Windows read to their end: a continued run does not read them again. */
@@ -235,6 +236,32 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
     else if (!finished && cancelRequested) p.state = 'cancelled';
   }
 
+  /**
+   * Members' email and phone come from their contacts (finishSyncRun derives them otherwise). Once
+   * both streams are stored while another (invoices, the longest as a rule) still reads, they are
+   * derived at once, so the finishing step does not wait for it. Settles, never rejects.
+   */
+  async function deriveMembersEarly(running: Map<SyncStreamName, Promise<void>>): Promise<void> {
+    const customers = running.get('customers');
+    const contacts = running.get('customerContacts');
+    if (!customers || !contacts || membersDerived || !patched('members-derived-early')) return;
+    const stored = (s: SyncStreamName) => ['done', 'skipped'].includes(progress[s]!.state);
+    try {
+      await Promise.all([customers, contacts]);
+    } catch {
+      return;
+    }
+    if (stop() || !stored('customers') || !stored('customerContacts') || input.streams.every(stored)) return;
+    try {
+      await runs.deriveRunMemberContacts(input.syncRunId);
+      membersDerived = true;
+    } catch (e) {
+      if (!isCancellation(e))
+        log.warn('members not derived early: the finish derives them', { error: failureMessage(e) });
+    }
+  }
+  let derivation: Promise<void> = Promise.resolve();
+
   let status: SyncTenantResult['status'] | undefined;
   let error: string | undefined;
   let cancellation: unknown;
@@ -275,16 +302,19 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
       // complete while a chunk's cancellation is still on its way (the server would refuse that
       // completion, a failed workflow task).
       const streamsScope = new CancellationScope();
-      const settled = await streamsScope.run(() =>
-        Promise.allSettled(
-          input.streams.map((s) =>
+      const settled = await streamsScope.run(() => {
+        const running = new Map(
+          input.streams.map((s) => [
+            s,
             runStream(s).catch((e) => {
               streamsScope.cancel();
               throw e;
             }),
-          ),
-        ),
-      );
+          ]),
+        );
+        derivation = deriveMembersEarly(running);
+        return Promise.allSettled(running.values());
+      });
       const rejected = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
       // The stream that failed, rather than the others it had cancelled.
       const first = rejected.find((e) => !isCancellation(e)) ?? rejected[0];
@@ -306,6 +336,7 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
     streamsDone = true;
   }
   await reportPauses.catch((e) => log.warn('pause reporting stopped', { error: failureMessage(e) }));
+  await derivation;
 
   if (
     status === undefined &&
@@ -317,7 +348,7 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
     return await continueAsNew<typeof syncTenantWorkflow>({
       ...input,
       carried: progress,
-      carriedControl: { paused, cancelRequested, warnings },
+      carriedControl: { paused, cancelRequested, warnings, ...(membersDerived ? { membersDerived } : {}) },
       ...(plan ? { carriedPlan: plan } : {}),
       ...(windowsDone.size > 0 ? { carriedWindowsDone: [...windowsDone] } : {}),
     });
@@ -326,7 +357,13 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
 
   // Runs even when the workflow itself is being cancelled: the row must say how it ended.
   await CancellationScope.nonCancellable(() =>
-    runs.finishSyncRun({ syncRunId: input.syncRunId, status, error: error ?? null, warnings }),
+    runs.finishSyncRun({
+      syncRunId: input.syncRunId,
+      status,
+      error: error ?? null,
+      warnings,
+      ...(membersDerived ? { membersDerived } : {}),
+    }),
   );
   // Temporal then shows the execution as Canceled, as the one who cancelled it expects.
   if (cancellation) throw cancellation;

@@ -237,6 +237,74 @@ describe('full load in windows', () => {
     expect(await stored('invoices_stream', companyId)).toEqual(truth(LARGE, 'invoices'));
   }, 120_000);
 
+  it('when customers and contacts are stored while invoices still read, then members get their email and phone at once, not at the finish, and as the contacts say', async () => {
+    const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(LARGE));
+    // Every invoice export request after the planner's probe waits until released.
+    let invoiceRequests = 0;
+    let release = () => {};
+    const invoicesGo = new Promise<void>((go) => {
+      release = go;
+    });
+    holdBack = (req) =>
+      req.url?.includes('/export/invoices') && ++invoiceRequests > 1 ? invoicesGo : undefined;
+    const invoicePagesBefore = requestsTo(LARGE, '/export/invoices');
+    const run = await start(credentialId, 'full');
+    const sql = orm.em.fork().getConnection();
+    const withEmail = async () =>
+      Number(
+        (
+          await sql.execute<{ n: string }[]>(
+            `select count(email) as n from members_stream where company_id = ?`,
+            [companyId],
+          )
+        )[0]?.n,
+      );
+    const early = await waitFor('members derived while invoices wait', async () => {
+      const n = await withEmail();
+      return n > 0 ? n : undefined;
+    });
+    // No invoice page but the planner's probe was answered yet, and the run has not finished.
+    expect(requestsTo(LARGE, '/export/invoices') - invoicePagesBefore).toBe(1);
+    expect(invoiceRequests).toBeGreaterThan(1);
+    expect((await finished(run.syncRunId)).finishedAt).toBeFalsy();
+    release();
+    expect((await run.handle.result()).status).toBe('completed');
+    expect(await withEmail()).toBe(early);
+
+    // Each member's email and phone are its first active contacts of their kind, by contact id
+    // (phone: Phone before MobilePhone), from the contacts as stored.
+    const contacts = await sql.execute<
+      { customer: string; id: string; type: string; value: string | null; active: boolean }[]
+    >(
+      `select customer_external_id as customer, external_id as id, type, value, active
+         from servicetitan_customer_contacts where company_id = ?`,
+      [companyId],
+    );
+    contacts.sort((a, b) => Number(a.id) - Number(b.id));
+    const first = (customer: string, type: string) =>
+      contacts.find((c) => c.customer === customer && c.type === type && c.active && c.value !== null)
+        ?.value ?? null;
+    const members = await sql.execute<{ id: string; email: string | null; phone: string | null }[]>(
+      `select external_id as id, email, phone from members_stream where company_id = ?`,
+      [companyId],
+    );
+    expect(members).toHaveLength(3_000);
+    expect(early).toBeGreaterThan(1_000);
+    for (const m of members) {
+      expect({ id: m.id, email: m.email, phone: m.phone }).toEqual({
+        id: m.id,
+        email: first(m.id, 'Email'),
+        phone: first(m.id, 'Phone') ?? first(m.id, 'MobilePhone'),
+      });
+    }
+    // Derived once, while the invoices were held; the finish left the members as they were.
+    const history = await run.handle.fetchHistory();
+    const derivations = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deriveRunMemberContacts',
+    );
+    expect(derivations).toHaveLength(1);
+  }, 120_000);
+
   it('when invoices are edited and added while the windows read, then nothing is skipped, and the next incremental sync reads only what changed after', async () => {
     const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(EDITED));
     const before = truth(EDITED, 'invoices');
