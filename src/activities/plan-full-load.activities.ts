@@ -19,9 +19,10 @@ export interface PlanFullLoadInput {
 
 /**
  * Plans a full load's windows (src/sync/full-load-plan.ts). Requests, all through the tenant's
- * rate budget: one count per stream; for a stream big enough to split, its export feed's first
- * page (the oldest modifiedOn and the page size) and two to four counts per window, in two rounds.
- * A tiny tenant thus costs one request per stream. Returns dates and counts, never records.
+ * rate budget: the token, then per stream a count and the export feed's first page together (the
+ * oldest modifiedOn and the page size; unused for a stream too small to split), and for a stream
+ * big enough to split, two to four counts per window, in two rounds. Far from the server that is
+ * four round trips before the windows start. Returns dates and counts, never records.
  */
 export function createFullLoadPlanActivities(deps: ActivityDeps) {
   const { orm, logger, serviceTitan, secrets } = deps;
@@ -35,10 +36,7 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
         const credential = await loadCredential(orm.em.fork(), secrets, input.credentialId);
         const api: TenantApi = serviceTitan.tenant(credential.tenant);
 
-        /**
-         * The quickest probe's round trip: how far the server is, for the number of readers (the
-         * first counts also wait for the token; a stream's first page comes after it).
-         */
+        /** The quickest probe's round trip: how far the server is, for the number of readers. */
         let roundTripMs = Number.POSITIVE_INFINITY;
         const timed = async <T>(request: Promise<T>): Promise<T> => {
           const sent = performance.now();
@@ -47,10 +45,13 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
           return answer;
         };
         const probe = async (stream: SyncStreamName): Promise<StreamSize & { oldest: number | null }> => {
-          const records = await timed(api.countRecords(stream, { signal }));
+          // One round trip rather than two: the count does not wait for the page, nor the page for it.
+          const [records, first] = await Promise.all([
+            timed(api.countRecords(stream, { signal })),
+            timed(api.exportPage(stream, { signal })),
+          ]);
           if (records === null || records < 2 * minWindowRecords)
             return { records, exportPageSize: null, oldest: null };
-          const first = await timed(api.exportPage(stream, { signal }));
           let oldest: number | null = null;
           for (const r of first.records) {
             const t = Date.parse(r.modifiedOn ?? '');
@@ -62,12 +63,21 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
         // A stream the planner cannot size or split is read in one piece: its chunk meets the same
         // error and reports it as it always has (a module not licensed, credentials refused).
         const readInOnePiece =
-          <T>(stream: SyncStreamName, fallback: T) =>
+          <T>(stream: SyncStreamName | 'all', fallback: T) =>
           (error: unknown): T => {
             if (!(error instanceof ServiceTitanError)) throw error;
             log.info({ stream, code: error.code }, 'full load planning: stream read in one piece');
             return fallback;
           };
+        // The probes are timed without the token's own round trip.
+        const authorized = await api
+          .authorize({ signal })
+          .then(() => true, readInOnePiece<false>('all', false));
+        if (!authorized) {
+          const plan: FullLoadPlan = { streams: {} };
+          for (const stream of input.streams) plan.streams[stream] = { records: null, boundaries: [] };
+          return plan;
+        }
         const sizes = await Promise.all(
           input.streams.map((stream) =>
             probe(stream).catch(

@@ -53,6 +53,11 @@ export interface TenantApi {
   listPages<S extends StreamName>(stream: S, opts?: ListPagesOptions): AsyncIterable<ListPage<RecordOf<S>>>;
   testConnection(opts?: { signal?: AbortSignal }): Promise<ConnectionTestResult>;
   /**
+   * Has the tenant's access token ready: fetched now, unless a fresh one is cached. Requests sent
+   * after it do not wait for the token (a planner timing the server's round trip needs that).
+   */
+  authorize(opts?: { signal?: AbortSignal }): Promise<void>;
+  /**
    * How many records the list endpoint holds (in a modifiedOn window when given): one request,
    * page 1 of size 1 with `includeTotal`. Null when the API gives no total.
    */
@@ -229,6 +234,9 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
           );
           const total = (body as { totalCount?: unknown } | null)?.totalCount;
           return typeof total === 'number' && Number.isInteger(total) ? total : null;
+        },
+        async authorize({ signal } = {}) {
+          await tokens.get(cred, { signal: withClose(signal) });
         },
         testConnection({ signal } = {}) {
           return runConnectionTest(

@@ -345,18 +345,19 @@ describe('full load in windows', () => {
     expect(await stored('invoices_stream', companyId)).toEqual(later);
   }, 180_000);
 
-  it('when a small tenant is fully loaded, then planning costs one count per stream and the feeds are read as before', async () => {
+  it('when a small tenant is fully loaded, then planning costs a count and a first page per stream and the feeds are read as before', async () => {
     const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(SMALL));
     const run = await start(credentialId, 'full');
     expect((await run.handle.result()).status).toBe('completed');
     const row = await finished(run.syncRunId);
     expect(Object.keys(row.positions).sort()).toEqual(['customerContacts', 'customers', 'invoices']);
 
-    // One list request per stream (its total), and one export page per stream (each fits one).
-    expect(requestsTo(SMALL, '/customers')).toBe(2);
-    expect(requestsTo(SMALL, '/customers/contacts')).toBe(2);
-    expect(requestsTo(SMALL, '/invoices')).toBe(2);
-    expect(sandbox.stats().byTenant[SMALL]?.requests).toBe(6);
+    // Planning: one list request per stream (its total) and the feed's first page, sent together;
+    // then one export page per stream (each fits one), read in one piece.
+    expect(requestsTo(SMALL, '/customers')).toBe(3);
+    expect(requestsTo(SMALL, '/customers/contacts')).toBe(3);
+    expect(requestsTo(SMALL, '/invoices')).toBe(3);
+    expect(sandbox.stats().byTenant[SMALL]?.requests).toBe(9);
     for (const stream of ['customers', 'contacts', 'invoices'] as const) {
       expect(await stored(tableOf[stream], companyId)).toEqual(truth(SMALL, stream));
     }
