@@ -158,8 +158,9 @@ describe('durable sync runs', () => {
     // The worker root polls TASK_QUEUE scoped by the database's installation id.
     const taskQueue = installationTaskQueue(prefix, testInstallationId);
     const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
-    // A few pages pass, then the run waits: it is killed mid-run, however fast the machine.
-    const hold = sandbox.hold({ tenantId: TENANT, after: 8 });
+    // Planning's 6 requests (a count and a first page a stream) and a few pages pass, then the
+    // run waits: it is killed mid-run, however fast the machine.
+    const hold = sandbox.hold({ tenantId: TENANT, after: 6 + 5 });
     const child = await spawnWorker(prefix);
     try {
       const started = await startSync(
@@ -210,10 +211,12 @@ describe('durable sync runs', () => {
     });
     try {
       const { credentialId } = await createCompanyWithCredential(orm, sandbox.tenants[0]!);
-      // Each round lets a few export pages through (the full load's planning requests and the
-      // token pass freely), then holds the run while its sessions are killed.
-      const nextHold = () => sandbox.hold({ tenantId: TENANT, path: '/export/', after: 6 });
-      let hold = nextHold();
+      // Each round lets a few export pages through (the first also the 3 first pages the full
+      // load's planning reads; its counts and the token pass freely), then holds the run while its
+      // sessions are killed.
+      const nextHold = (planning = 0) =>
+        sandbox.hold({ tenantId: TENANT, path: '/export/', after: planning + 6 });
+      let hold = nextHold(3);
       const started = await startSync(
         {
           em: orm.em.fork(),
