@@ -44,9 +44,8 @@ export function createSyncRunActivities({ orm, logger, alerts, metrics }: Activi
   };
 
   /**
-   * Members' email and phone from the contacts the run brought (src/ingest/upsert.ts), with the
-   * joined tables' statistics refreshed first: a large first load leaves them stale, and the
-   * derivation's plan with them. An import's members carry the report's own email and phone.
+   * Members' email and phone from the contacts the run brought (src/ingest/upsert.ts). An import's
+   * members carry the report's own email and phone.
    */
   async function deriveForRun(run: ISyncRun, tem: EntityManager): Promise<void> {
     if (!run.startedAt || run.trigger === 'import') return;
@@ -59,6 +58,10 @@ export function createSyncRunActivities({ orm, logger, alerts, metrics }: Activi
     );
   }
 
+  /**
+   * Before a derivation: a large first load leaves the joined tables' statistics stale, and the
+   * derivation's plan with them.
+   */
   const refreshStatistics = () =>
     refreshDerivationStatistics(em()).catch((error: unknown) =>
       log.warn({ err: error }, 'planner statistics not refreshed'),
