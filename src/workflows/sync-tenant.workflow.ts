@@ -46,6 +46,18 @@ const planning = proxyActivities<Activities>({
   },
 });
 
+/** A step the finish does anyway when it fails: a few attempts, then the run goes on without it. */
+const bestEffort = proxyActivities<Activities>({
+  // Beside the other streams' writes, on a machine they keep busy.
+  startToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+  },
+});
+
 const chunks = proxyActivities<Activities>({
   // A failed run waits for its other chunks to stop before it records its totals.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -253,7 +265,7 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
     }
     if (stop() || !stored('customers') || !stored('customerContacts') || input.streams.every(stored)) return;
     try {
-      await runs.deriveRunMemberContacts(input.syncRunId);
+      await bestEffort.deriveRunMemberContacts(input.syncRunId);
       membersDerived = true;
     } catch (e) {
       if (!isCancellation(e))
