@@ -48,11 +48,27 @@ describe('full load plan', () => {
       },
       8,
     );
-    expect(counts).toEqual({ invoices: 6, customerContacts: 1, customers: 1 });
+    // 260 pages over 8 readers: invoices 6.2 → 6, contacts 1.2 → 2 (a smaller stream rounds up), customers 0.6 → 1.
+    expect(counts).toEqual({ invoices: 6, customerContacts: 2, customers: 1 });
     // No window below 2,500 records; a stream that was not probed (small, or refused) is one read.
     expect(windowCounts({ invoices: { records: 6_000, exportPageSize: 200 } }, 8)).toEqual({ invoices: 2 });
     expect(windowCounts({ invoices: { records: 4_000, exportPageSize: null } }, 8)).toEqual({ invoices: 1 });
     expect(windowCounts({ invoices: { records: null, exportPageSize: null } }, 8)).toEqual({ invoices: 1 });
+  });
+
+  it("when the server is far, then the smaller streams read in windows no longer than the largest stream's, so they end first", () => {
+    // The sync bench at 300 ms: 16 readers, 216 invoice pages, 42 of contacts, 20 of customers.
+    const sizes = {
+      invoices: { records: 40_000, exportPageSize: 185 },
+      customerContacts: { records: 20_000, exportPageSize: 476 },
+      customers: { records: 10_000, exportPageSize: 500 },
+    };
+    const counts = windowCounts(sizes, 16);
+    expect(counts).toEqual({ invoices: 12, customerContacts: 3, customers: 2 });
+    const pagesPerWindow = (stream: keyof typeof sizes) =>
+      sizes[stream].records / sizes[stream].exportPageSize / counts[stream];
+    expect(pagesPerWindow('customers')).toBeLessThan(pagesPerWindow('invoices'));
+    expect(pagesPerWindow('customerContacts')).toBeLessThan(pagesPerWindow('invoices'));
   });
 
   it('when records are skewed towards recent dates, then a second round of counts keeps the windows similar, at no more than four counts a window', async () => {
