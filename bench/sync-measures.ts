@@ -249,6 +249,15 @@ export async function phaseSeconds(metrics: Metrics) {
   return { byStream, total };
 }
 
+/** stsync_full_load_plan_seconds_total by step: where the full load's planning went. */
+export async function planStepSeconds(metrics: Metrics): Promise<Record<string, number>> {
+  const steps: Record<string, number> = {};
+  for (const { labels, value } of (await metrics.fullLoadPlanSeconds.get()).values) {
+    steps[String(labels.step)] = (steps[String(labels.step)] ?? 0) + value;
+  }
+  return steps;
+}
+
 /**
  * CPU time of the PostgreSQL backends serving one database (the worker's pool, autovacuum),
  * read from /proc/<pid>/stat: only where the server runs on this machine and its processes are

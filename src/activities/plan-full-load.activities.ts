@@ -25,7 +25,7 @@ export interface PlanFullLoadInput {
  * four round trips before the windows start. Returns dates and counts, never records.
  */
 export function createFullLoadPlanActivities(deps: ActivityDeps) {
-  const { orm, logger, serviceTitan, secrets } = deps;
+  const { orm, logger, serviceTitan, secrets, metrics } = deps;
   const rateLimitPerSecond = deps.rateLimitPerSecond ?? 60;
 
   return {
@@ -69,10 +69,24 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
             log.info({ stream, code: error.code }, 'full load planning: stream read in one piece');
             return fallback;
           };
+        // Where planning's time goes, step by step (stsync_full_load_plan_seconds_total).
+        const stepMs: Record<'token' | 'probes' | 'boundaries', number> = {
+          token: 0,
+          probes: 0,
+          boundaries: 0,
+        };
+        let stepStart = performance.now();
+        const stepDone = (step: keyof typeof stepMs) => {
+          const now = performance.now();
+          stepMs[step] = Math.round(now - stepStart);
+          metrics?.fullLoadPlanSeconds.inc({ step }, (now - stepStart) / 1000);
+          stepStart = now;
+        };
         // The probes are timed without the token's own round trip.
         const authorized = await api
           .authorize({ signal })
           .then(() => true, readInOnePiece<false>('all', false));
+        stepDone('token');
         if (!authorized) {
           const plan: FullLoadPlan = { streams: {} };
           for (const stream of input.streams) plan.streams[stream] = { records: null, boundaries: [] };
@@ -85,6 +99,7 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
             ),
           ),
         );
+        stepDone('probes');
         const byStream = {} as Record<SyncStreamName, StreamSize>;
         input.streams.forEach((stream, i) => {
           byStream[stream] = sizes[i]!;
@@ -112,7 +127,8 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
             plan.streams[stream] = { records: size.records, boundaries };
           }),
         );
-        log.info({ plan, readers, roundTripMs: Math.round(roundTripMs) }, 'full load planned');
+        stepDone('boundaries');
+        log.info({ plan, readers, roundTripMs: Math.round(roundTripMs), stepMs }, 'full load planned');
         return plan;
       } catch (error) {
         throw toActivityFailure(error, log);

@@ -19,6 +19,12 @@ export interface Metrics {
    * (COPY and merge) and `commit` (run counts, cursor, commit).
    */
   readonly syncPhaseSeconds: Counter<'stream' | 'phase'>;
+  /**
+   * Where a full load's planning goes, by step: `token` (the access token), `probes` (each
+   * stream's count and first export page, sent together) and `boundaries` (the counts that place
+   * the windows' boundaries). Far from the server each is at least a round trip.
+   */
+  readonly fullLoadPlanSeconds: Counter<'step'>;
   readonly serviceTitanRequests: Counter<'environment' | 'endpoint' | 'status'>;
   readonly serviceTitanRequestDuration: Histogram<'environment' | 'endpoint' | 'status'>;
   readonly serviceTitanRateLimited: Counter<'environment' | 'endpoint'>;
@@ -63,6 +69,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     name: 'stsync_sync_phase_seconds_total',
     help: 'Seconds a sync spent per stream and phase: fetch (waiting for a page), map, write (COPY and merge), commit.',
     labelNames: ['stream', 'phase'] as const,
+    registers,
+  });
+  const fullLoadPlanSeconds = new Counter({
+    name: 'stsync_full_load_plan_seconds_total',
+    help: "Seconds full loads' planning spent per step: token, probes (counts and first pages), boundaries (counts placing the windows).",
+    labelNames: ['step'] as const,
     registers,
   });
   const serviceTitanRequests = new Counter({
@@ -138,6 +150,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     recordsWritten,
     recordsSkipped,
     syncPhaseSeconds,
+    fullLoadPlanSeconds,
     serviceTitanRequests,
     serviceTitanRequestDuration,
     serviceTitanRateLimited,

@@ -139,6 +139,16 @@ describe('metrics and the circuit breaker', () => {
     expect(delta('stsync_sync_run_duration_seconds_count', runLabels)).toBe(1);
     expect(delta('stsync_sync_run_duration_seconds_sum', runLabels)).toBeGreaterThan(0);
     expect(sumOf(worker.samples, 'stsync_servicetitan_breaker_state', env)).toBe(0);
+    // The first sync is a full load: its planning's steps, each at least a request's time.
+    for (const step of ['token', 'probes'])
+      expect(delta('stsync_full_load_plan_seconds_total', { step }), step).toBeGreaterThan(0);
+    expect(
+      new Set(
+        worker.samples
+          .filter((s) => s.name === 'stsync_full_load_plan_seconds_total')
+          .map((s) => s.labels.step),
+      ),
+    ).toEqual(new Set(['token', 'probes', 'boundaries']));
 
     // The API's view, from PostgreSQL: the credential's status and last success.
     const api = await scrapeApi();
