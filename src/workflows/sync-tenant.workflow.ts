@@ -35,20 +35,13 @@ const runs = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
-const planning = proxyActivities<Activities>({
-  // A few dozen requests through the tenant's rate budget, retried by the client on 429/5xx.
-  startToCloseTimeout: '5 minutes',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '30 seconds',
-    backoffCoefficient: 2,
-    maximumAttempts: 3,
-  },
-});
-
-/** A step the finish does anyway when it fails: a few attempts, then the run goes on without it. */
-const bestEffort = proxyActivities<Activities>({
-  // Beside the other streams' writes, on a machine they keep busy.
+/**
+ * Steps the run can go on without: a few attempts, then the run falls back (planning: the streams
+ * read in one piece; the early member derivation: the finish derives them). Planning sends a few
+ * dozen requests through the tenant's rate budget, retried by the client on 429/5xx; the
+ * derivation runs beside the other streams' writes, on a machine they keep busy.
+ */
+const fewAttempts = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: {
     initialInterval: '1 second',
@@ -265,7 +258,7 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
     }
     if (stop() || !stored('customers') || !stored('customerContacts') || input.streams.every(stored)) return;
     try {
-      await bestEffort.deriveRunMemberContacts(input.syncRunId);
+      await fewAttempts.deriveRunMemberContacts(input.syncRunId);
       membersDerived = true;
     } catch (e) {
       if (!isCancellation(e))
@@ -301,7 +294,7 @@ export async function syncTenantWorkflow(input: SyncTenantInput): Promise<SyncTe
       // A full load plans its windows once; a continued execution carries the plan (a run begun
       // before windows existed has no plan and carries on reading its feed in one piece).
       if (input.mode === 'full' && !input.carried && patched('full-load-windows')) {
-        plan = await planning
+        plan = await fewAttempts
           .planFullLoad({ credentialId: input.credentialId, streams: input.streams })
           .catch((e: unknown) => {
             if (isCancellation(e)) throw e;
