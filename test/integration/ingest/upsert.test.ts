@@ -115,6 +115,23 @@ describe('the COPY + merge upsert', () => {
     expect(row?.raw).toEqual({ note: 'nul and cut \ufffd', name });
   });
 
+  it('when a batch outgrows the COPY buffer with multi-byte text and smaller batches follow, then every row is stored as written', async () => {
+    // ~3 MB of two- and four-byte characters: more than the 1 MB a COPY buffer starts with.
+    const long = 'é😀'.repeat(500_000);
+    await write([member(companyId, '1', '2024-01-01T00:00:00Z', { name: 'Long', raw: { long } })]);
+    // The next COPYs reuse the grown buffer: a shorter batch must not carry the longer one's tail.
+    await write([member(companyId, '2', '2024-01-01T00:00:00Z', { name: 'Zoë', raw: { id: 2 } })]);
+    await write([member(companyId, '3', '2024-01-01T00:00:00Z', { name: 'Renée', raw: { id: 3 } })]);
+    const rows = await stored();
+    expect(rows.map((r) => [r.external_id, r.name])).toEqual([
+      ['1', 'Long'],
+      ['2', 'Zoë'],
+      ['3', 'Renée'],
+    ]);
+    expect((rows[0]?.raw as { long: string }).long).toBe(long);
+    expect(rows.map((r) => r.raw).slice(1)).toEqual([{ id: 2 }, { id: 3 }]);
+  });
+
   it('when a record comes with its JSON text, then raw is that text as received, the same JSON value JSON.stringify of the record gives', async () => {
     const texts = [
       // Whitespace between tokens (a tab and a newline, which COPY text must escape), escapes.
