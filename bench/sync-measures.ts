@@ -318,6 +318,34 @@ export async function startPostgresCpu(adminUrl: string, database: string) {
   };
 }
 
+/**
+ * The whole machine's CPU, from /proc/stat: every process's, the bench's own and the Temporal
+ * server's included, and the kernel's. Tells whether a run is bound by the machine's cores: the
+ * three processes the bench measures one by one are not all that runs beside a sync.
+ */
+export async function startMachineCpu() {
+  const ticksPerSecond = clockTicks();
+  const busyTicks = async (): Promise<number | undefined> => {
+    try {
+      const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!;
+      // cpu  user nice system idle iowait irq softirq steal (guest time is counted in user's).
+      const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+      const busy = [user, nice, system, irq, softirq, steal].reduce<number>((sum, t) => sum + (t ?? 0), 0);
+      return Number.isFinite(busy) ? busy : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const first = await busyTicks();
+  return {
+    /** Seconds of CPU the machine spent since the start, or undefined where /proc/stat is not readable. */
+    async stop(): Promise<number | undefined> {
+      const last = await busyTicks();
+      return first === undefined || last === undefined ? undefined : (last - first) / ticksPerSecond;
+    },
+  };
+}
+
 /** The process's CPU ticks; null when it has exited, undefined when its entry cannot be read. */
 async function processTicks(pid: number): Promise<number | null | undefined> {
   try {

@@ -44,6 +44,7 @@ import {
   phases,
   planStepSeconds,
   runExecutions,
+  startMachineCpu,
   startPostgresCpu,
   streamTables,
 } from './sync-measures.js';
@@ -168,6 +169,7 @@ try {
   const requestsBefore = (await sandbox.stats()).requests;
   const sandboxBefore = await sandbox.usage();
   const postgresCpu = await startPostgresCpu(adminUrl, dbName);
+  const machineCpu = await startMachineCpu();
   // The code that runs, not what the checkout holds by the end of a long run.
   const commit = gitCommit();
   const workerCpuBefore = process.cpuUsage();
@@ -180,6 +182,7 @@ try {
   const result = await handle.result();
   const seconds = (performance.now() - started) / 1000;
   const workerCpu = cpuSeconds(process.cpuUsage(workerCpuBefore));
+  const machineCpuSeconds = await machineCpu.stop();
   const postgresCpuSeconds = await postgresCpu.stop();
   const sandboxAfter = await sandbox.usage();
   const sandboxCpu = cpuSeconds(sandboxAfter.cpu) - cpuSeconds(sandboxBefore.cpu);
@@ -283,6 +286,17 @@ try {
         : `${ofWall(postgresCpuSeconds)} in this database's backends`
     }`,
   );
+  if (machineCpuSeconds !== undefined) {
+    const cores = os.cpus().length;
+    const others = machineCpuSeconds - workerCpu - sandboxCpu - (postgresCpuSeconds ?? 0);
+    out(
+      `  machine           ${machineCpuSeconds.toFixed(1)} s of CPU: ${(machineCpuSeconds / seconds).toFixed(2)} of its ${cores} cores busy (${pct(
+        machineCpuSeconds / seconds / cores,
+      )}); ${others.toFixed(1)} s outside the three above (the Temporal server, PostgreSQL's own processes, the kernel${
+        postgresCpuSeconds === undefined ? ', and PostgreSQL' : ''
+      })`,
+    );
+  }
   out(
     `  requests          ${requests} (${(requests / seconds).toFixed(1)} req/s${
       rateLimit > 0
@@ -335,6 +349,8 @@ try {
       workerSeconds: workerCpu,
       sandboxSeconds: sandboxCpu,
       postgresSeconds: postgresCpuSeconds ?? null,
+      machineSeconds: machineCpuSeconds ?? null,
+      cores: os.cpus().length,
     },
     memory: {
       workerRssBeforeBytes: baselineRss,
