@@ -39,7 +39,7 @@ function encodeValue(value: unknown, encode: ColumnEncoding | undefined): string
     // it again; it may hold whitespace between tokens, so it is escaped as any text, and jsonb's
     // refusals are checked in it as in toJsonbText (or left to toJsonbText, which mends them).
     const source = recordTextOf(value);
-    if (source !== undefined && !(source.includes('\\') && jsonbUnsafe.test(source))) {
+    if (typeof source === 'string' && !(source.includes('\\') && jsonbUnsafe.test(source))) {
       return copyEscaped(source);
     }
     // JSON.stringify's text has no raw tab, newline or carriage return: only its backslashes
@@ -69,6 +69,14 @@ const largestKept = 16 * 1024 * 1024;
 class CopyData {
   private buffer = spareCopyBuffers.pop() ?? Buffer.allocUnsafe(1024 * 1024);
   private length = 0;
+
+  /** Bytes to copy as they are. */
+  append(value: Uint8Array): void {
+    const needed = this.length + value.length;
+    if (needed > this.buffer.length) this.grow(needed);
+    this.buffer.set(value, this.length);
+    this.length += value.length;
+  }
 
   text(value: string): void {
     // A UTF-16 code unit takes at most 3 bytes in UTF-8.
@@ -108,7 +116,11 @@ function copyData(
     for (let i = 0; i < columns.length; i++) {
       const c = columns[i]!;
       if (i) data.text('\t');
-      data.text(encodeValue(r[c.from], c.encode));
+      const value = r[c.from];
+      // A record's text kept as bytes needs no escaping (see json-source): copied as it came.
+      const source = c.encode === 'json' ? recordTextOf(value) : undefined;
+      if (source instanceof Uint8Array) data.append(source);
+      else data.text(encodeValue(value, c.encode));
     }
     data.text(tail);
   }

@@ -3,11 +3,13 @@ import { describeNetworkError } from './auth.js';
 import { type BackoffOptions, defaultBackoff, nextDelay, sleep } from './backoff.js';
 import { type CircuitBreaker, countsAgainstBreaker } from './circuit-breaker.js';
 import { RateLimited, type ServiceTitanError, ServiceTitanUnavailable } from './errors.js';
-import { rememberBodyText } from './json-source.js';
+import { parseDataPage } from './json-source.js';
 import { classifyApiResponse, refreshMayHelp } from './problem-details.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenCache } from './token-cache.js';
 import type { ServiceTitanObserver, TenantCredential } from './types.js';
+
+const utf8 = new TextDecoder();
 
 export interface TenantContext {
   cred: TenantCredential;
@@ -82,7 +84,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let response: Response;
-    let bodyText: string;
+    let bytes: Uint8Array;
     let phase: 'connect' | 'body' = 'connect';
     try {
       requests++;
@@ -96,7 +98,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
         signal: combined,
       });
       phase = 'body';
-      bodyText = await response.text();
+      bytes = new Uint8Array(await response.arrayBuffer());
       report(String(response.status));
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
@@ -122,6 +124,14 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
         ),
       };
     }
+    if (response.status >= 200 && response.status < 300) {
+      // A page is parsed record by record from its bytes (see parseDataPage), keeping each
+      // record's text; any other body is decoded and parsed whole below.
+      const page = parseDataPage(bytes);
+      if (page) return { ok: true, body: page.body };
+    }
+    // As Response.text() decodes: UTF-8, a byte-order mark dropped, bad bytes replaced.
+    const bodyText = utf8.decode(bytes);
     if (response.status === 401) {
       // The body is what tells a bad app key, another tenant's token, a stale token and an
       // unapproved app apart: classify it now, while we still have it.
@@ -134,7 +144,6 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
     if (response.status >= 200 && response.status < 300) {
       try {
         const body: unknown = JSON.parse(bodyText);
-        rememberBodyText(body, bodyText);
         return { ok: true, body };
       } catch (err) {
         return {

@@ -6,7 +6,7 @@ import {
   ServiceTitanUnavailable,
 } from './errors.js';
 import { fastParser } from './fast-parse.js';
-import { bodyTextOf, dataElementTexts, rememberRecordText } from './json-source.js';
+import { dataElementTextsOf, type RecordText, rememberRecordText } from './json-source.js';
 import type { StreamDefinition } from './streams/define-stream.js';
 import type { ExportPage, InvalidRecord, ListPage } from './types.js';
 
@@ -39,7 +39,7 @@ export function splitRecords<T>(
   schema: z.ZodType<T>,
   data: unknown[],
   /** The JSON text of each element of `data`, where known: kept for the records it stays true of. */
-  texts?: readonly (string | undefined)[],
+  texts?: readonly (RecordText | undefined)[],
 ): { records: T[]; invalid: InvalidRecord[] } {
   const records: T[] = [];
   const invalid: InvalidRecord[] = [];
@@ -69,10 +69,9 @@ export function splitRecords<T>(
   return { records, invalid };
 }
 
-/** The JSON text of each record of a page, when the body's text is known and agrees with `data`. */
-function elementTexts(body: unknown, data: unknown[]): (string | undefined)[] | undefined {
-  const text = bodyTextOf(body);
-  const texts = text === undefined ? undefined : dataElementTexts(text);
+/** The JSON text of each record of a page, when the body's texts are known and agree with `data`. */
+function elementTexts(body: unknown, data: unknown[]): readonly (RecordText | undefined)[] | undefined {
+  const texts = dataElementTextsOf(body);
   return texts?.length === data.length ? texts : undefined;
 }
 

@@ -139,10 +139,12 @@ describe('the COPY + merge upsert', () => {
       // What jsonb refuses, written as escapes: mended, not rejected.
       '{"id":2,"note":"nul\\u0000 and cut \\ud83d","pair":"\\ud83d\\ude00"}',
       '{"id":3,"name":"plain é 😀"}',
+      // Kept as its UTF-8 bytes (a page's record that needs no escaping): copied as they are.
+      '{"name":"Zoë 😀","id":4,"list":[1,{"a":null}]}',
     ];
     const rows = texts.map((text, i) => {
       const raw = JSON.parse(text) as object;
-      rememberRecordText(raw, text);
+      rememberRecordText(raw, i === 3 ? Buffer.from(text) : text);
       return member(companyId, String(i + 1), '2024-01-01T00:00:00Z', { raw });
     });
     await write(rows);
@@ -155,11 +157,12 @@ describe('the COPY + merge upsert', () => {
           where m.company_id = ? order by m.external_id`,
         [JSON.stringify(rows.map((r) => ({ id: r.externalId, json: toJsonbText(r.raw) }))), companyId],
       );
-    expect(same.map((r) => r.same)).toEqual([true, true, true]);
+    expect(same.map((r) => r.same)).toEqual([true, true, true, true]);
     // Verbatim, whitespace and key order included, except where jsonb's refusals were mended.
     expect(same[0]?.text).toBe(texts[0]);
     expect(same[1]?.text).toBe(toJsonbText(rows[1]?.raw));
     expect(same[2]?.text).toBe(texts[2]);
+    expect(same[3]?.text).toBe(texts[3]);
   });
 
   it('when a page mixes new and stored records, then new ones are inserted, stored ones updated only when newer, and the count says so', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSandboxApp } from '../../../src/sandbox/index.js';
-import { dataElementTexts } from '../../../src/servicetitan/json-source.js';
+import { dataElementTextsOf, parseDataPage, type RecordText } from '../../../src/servicetitan/json-source.js';
 
 function sandboxInvoices(): unknown[] {
   const sandbox = createSandboxApp({ tenants: [{ tenantId: 1, customers: 50, invoices: 80 }] });
@@ -9,37 +9,78 @@ function sandboxInvoices(): unknown[] {
   return records;
 }
 
-describe('record texts of a page body', () => {
-  it('when the body is compact JSON, then each record text is exactly JSON.stringify of the record', () => {
+const page = (text: string | Uint8Array) =>
+  parseDataPage(typeof text === 'string' ? Buffer.from(text) : text);
+/** A kept text as a string, whether it was kept as bytes or as a string. */
+const asString = (t: RecordText | undefined) => (t instanceof Uint8Array ? Buffer.from(t).toString() : t);
+const texts = (text: string) => page(text)?.texts.map(asString);
+
+describe('a page body parsed record by record from its bytes', () => {
+  it('when the body is compact JSON, then it parses as JSON.parse does and each record text is exactly JSON.stringify of the record', () => {
     const data = sandboxInvoices();
     const body = JSON.stringify({ hasMore: true, continueFrom: 'a"b\\', data, after: [1, { x: '}' }] });
-    expect(dataElementTexts(body)).toEqual(data.map((r) => JSON.stringify(r)));
+    const parsed = page(body)!;
+    expect(parsed.body).toEqual(JSON.parse(body));
+    expect(Object.keys(parsed.body)).toEqual(['hasMore', 'continueFrom', 'data', 'after']);
+    expect(parsed.texts.map(asString)).toEqual(data.map((r) => JSON.stringify(r)));
+    expect(dataElementTextsOf(parsed.body)).toBe(parsed.texts);
   });
 
   it('when the body is pretty-printed, then each record text parses back to the record', () => {
     const data = sandboxInvoices().slice(0, 5);
     const body = JSON.stringify({ data, hasMore: false }, null, '\t');
-    const texts = dataElementTexts(body)!;
-    expect(texts.map((t) => JSON.parse(t!))).toEqual(data);
+    const parsed = page(body)!;
+    expect(parsed.body).toEqual(JSON.parse(body));
+    expect(parsed.texts.map((t) => JSON.parse(asString(t)!))).toEqual(data);
   });
 
-  it('when strings hold quotes, backslashes and brackets, then records are still cut at the right place', () => {
+  it('when strings hold quotes, backslashes, brackets and non-ASCII text, then records are still cut at the right place', () => {
     const data = [
       { id: 1, note: 'he said "}" and \\' },
       { id: 2, note: '\\"', list: [[], {}, ['"]']] },
       { id: 3, 'key "with" quotes': 'é 😀 \u2028', nested: { a: { b: [null, true, false] } } },
     ];
     const body = `{"data":${JSON.stringify(data)}}`;
-    expect(dataElementTexts(body)).toEqual(data.map((r) => JSON.stringify(r)));
+    expect(texts(body)).toEqual(data.map((r) => JSON.stringify(r)));
+    expect(page(body)?.body.data).toEqual(data);
+  });
+
+  it('when a record needs no COPY escaping and is valid UTF-8, then its text is kept as its bytes, else as a string', () => {
+    const bytes = Buffer.concat([
+      Buffer.from(
+        '{"data":[{"id":1,"name":"Zoë"},{"id":2,"name":"a\\"b"},{"id":3,\n"name":"c"},{"id":4,"name":"',
+      ),
+      Buffer.from([0xff]),
+      Buffer.from('"}]}'),
+    ]);
+    const kept = page(bytes)!.texts;
+    expect(kept[0]).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(kept[0] as Uint8Array).toString()).toBe('{"id":1,"name":"Zoë"}');
+    // A backslash, a newline between tokens, a byte that is not UTF-8: the text, as a string.
+    expect(kept.slice(1)).toEqual([
+      '{"id":2,"name":"a\\"b"}',
+      '{"id":3,\n"name":"c"}',
+      '{"id":4,"name":"\ufffd"}',
+    ]);
+  });
+
+  it('when bytes are not valid UTF-8, then they read as U+FFFD, as the whole text decoded would', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"data":[{"id":1,"name":"a'),
+      Buffer.from([0xff, 0xc3]),
+      Buffer.from('"}]}'),
+    ]);
+    const parsed = page(bytes)!;
+    expect(parsed.body).toEqual(JSON.parse(new TextDecoder().decode(bytes)));
+    expect((parsed.body.data[0] as { name: string }).name).toBe('a\ufffd\ufffd');
   });
 
   it('when a number is not written as JSON.stringify writes it, then that record has no text', () => {
     const body =
       '{"data":[{"id":1,"rate":0.0825,"n":-12},{"id":2,"rate":1.50},{"id":3,"n":1e3},' +
-      '{"id":12345678901234567890},{"id":4,"n":-0},{"id":5,"n":007},{"id":6,"n":1E-7},{"id":7,"n":123456789012345}]}';
-    expect(dataElementTexts(body)).toEqual([
+      '{"id":12345678901234567890},{"id":4,"n":-0},{"id":5,"n":1E-7},{"id":7,"n":123456789012345}]}';
+    expect(texts(body)).toEqual([
       '{"id":1,"rate":0.0825,"n":-12}',
-      undefined,
       undefined,
       undefined,
       undefined,
@@ -47,23 +88,42 @@ describe('record texts of a page body', () => {
       undefined,
       '{"id":7,"n":123456789012345}',
     ]);
+    expect(page(body)?.body).toEqual(JSON.parse(body));
   });
 
-  it('when an element is not an object, then it has no text; when there is no data array, there are no texts', () => {
-    expect(dataElementTexts('{"data":[1,"x",null,{"id":1}]}')).toEqual([
-      undefined,
-      undefined,
-      undefined,
-      '{"id":1}',
-    ]);
-    expect(dataElementTexts('{"hasMore":false}')).toBeUndefined();
-    expect(dataElementTexts('{"data":null}')).toBeUndefined();
-    expect(dataElementTexts('[{"data":[]}]')).toBeUndefined();
+  it('when an element is not an object, then it has no text', () => {
+    expect(texts('{"data":[1,"x",null,{"id":1}]}')).toEqual([undefined, undefined, undefined, '{"id":1}']);
+    expect(texts('{"data":[]}')).toEqual([]);
   });
 
-  it('when the body repeats "data" (also escaped), then the last one counts, as in JSON.parse', () => {
-    const body = '{"data":[{"id":1}],"d\\u0061ta":[{"id":2},{"id":3}]}';
-    expect((JSON.parse(body) as { data: unknown[] }).data).toHaveLength(2);
-    expect(dataElementTexts(body)).toEqual(['{"id":2}', '{"id":3}']);
+  it('when the body is not an object with one data array written plainly, then it is left to JSON.parse of the whole text', () => {
+    for (const body of [
+      '{"hasMore":false}',
+      '{"data":null}',
+      '[{"data":[]}]',
+      // JSON.parse keeps the last of repeated keys, an escaped one included.
+      '{"data":[{"id":1}],"data":[{"id":2}]}',
+      '{"data":[{"id":1}],"d\\u0061ta":[{"id":2},{"id":3}]}',
+      '\ufeff{"data":[{"id":1}]}',
+    ]) {
+      expect(page(body), body).toBeUndefined();
+    }
+  });
+
+  it('when the body is not valid JSON, then it is left to JSON.parse of the whole text, which refuses it', () => {
+    for (const body of [
+      '{"data":[{"id":1},]}',
+      '{"data":[,{"id":1}]}',
+      '{"data":[{"id":1} {"id":2}]}',
+      '{"data":[{"id":1}],}',
+      '{"data":[{"id":1}]} x',
+      '{"data":[{"id":1},{"id":',
+      '{"data":[{"id":tru}]}',
+      '{"hasMore":tru,"data":[]}',
+      '{"data":[{"id":1}]',
+    ]) {
+      expect(() => JSON.parse(body), body).toThrow();
+      expect(page(body), body).toBeUndefined();
+    }
   });
 });
