@@ -258,6 +258,11 @@ export async function planStepSeconds(metrics: Metrics): Promise<Record<string, 
   return steps;
 }
 
+/** stsync_servicetitan_budget_wait_seconds_total, summed: how long requests waited for their slots. */
+export async function budgetWaitSeconds(metrics: Metrics): Promise<number> {
+  return (await metrics.serviceTitanBudgetWait.get()).values.reduce((sum, { value }) => sum + value, 0);
+}
+
 /**
  * CPU time of the PostgreSQL backends serving one database (the worker's pool, autovacuum),
  * read from /proc/<pid>/stat: only where the server runs on this machine and its processes are

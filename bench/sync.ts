@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -36,6 +37,7 @@ import { startSync } from '../src/sync/start-sync.js';
 import { startWorker } from '../src/temporal/worker.js';
 import { startSandboxProcess } from './sandbox-process.js';
 import {
+  budgetWaitSeconds,
   type Ceiling,
   copyCeilings,
   gitCommit,
@@ -173,6 +175,10 @@ try {
   // The code that runs, not what the checkout holds by the end of a long run.
   const commit = gitCommit();
   const workerCpuBefore = process.cpuUsage();
+  // How long a callback that is ready waits for the worker's thread: a busy thread delays every
+  // response, database result and timer, which shows as time in the phases and the budget's wait.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const started = performance.now();
   const run = await startSync(
     { em: orm.em.fork(), temporal: client, taskQueue, installationId: await readInstallationId(orm) },
@@ -182,6 +188,7 @@ try {
   const result = await handle.result();
   const seconds = (performance.now() - started) / 1000;
   const workerCpu = cpuSeconds(process.cpuUsage(workerCpuBefore));
+  loopDelay.disable();
   const machineCpuSeconds = await machineCpu.stop();
   const postgresCpuSeconds = await postgresCpu.stop();
   const sandboxAfter = await sandbox.usage();
@@ -202,6 +209,7 @@ try {
   const historyEvents = executions.reduce((n, e) => n + e.events, 0);
   const phase = await phaseSeconds(metrics);
   const planSteps = await planStepSeconds(metrics);
+  const budgetWait = await budgetWaitSeconds(metrics);
   // What the run leaves on disk: rows, table + TOAST + indexes (docs/capacity.md uses these).
   const sizes: { table: string; rows: number; bytes: number }[] = [];
   for (const table of streamTables) {
@@ -302,7 +310,12 @@ try {
       rateLimit > 0
         ? `, ${Math.round((100 * requests) / seconds / rateLimit)} % of the ${rateLimit} req/s ceiling`
         : ''
-    }; ${stats.rateLimited} answered 429)`,
+    }; ${stats.rateLimited} answered 429); ${requests > 0 ? Math.round((1000 * budgetWait) / requests) : 0} ms a request waiting for the budget's slot`,
+  );
+  out(
+    `  event loop        the worker's thread delayed ready callbacks by ${ms(loopDelay.mean)} on average, ${ms(
+      loopDelay.percentile(99),
+    )} at the 99th percentile, ${ms(loopDelay.max)} at most`,
   );
   out(
     `  worker RSS        ${mb(baselineRss)} before the sync, ${mb(peakRss)} peak; sandbox ${mb(sandboxAfter.maxRssBytes)} peak`,
@@ -357,7 +370,18 @@ try {
       workerRssPeakBytes: peakRss,
       sandboxRssPeakBytes: sandboxAfter.maxRssBytes,
     },
-    requests: { count: requests, perSecond: requests / seconds, rateLimit, rateLimited: stats.rateLimited },
+    requests: {
+      count: requests,
+      perSecond: requests / seconds,
+      rateLimit,
+      rateLimited: stats.rateLimited,
+      budgetWaitSeconds: budgetWait,
+    },
+    eventLoopDelayMs: {
+      mean: loopDelay.mean / 1e6,
+      p99: loopDelay.percentile(99) / 1e6,
+      max: loopDelay.max / 1e6,
+    },
     history: { events: historyEvents, executions },
     timeline: { ...timeline, planSteps },
     stored: sizes,
@@ -383,6 +407,11 @@ function planStepsText(steps: Record<string, number>): string {
     .filter(([, seconds]) => seconds > 0)
     .map(([step, seconds]) => `${step} ${seconds.toFixed(2)} s`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+/** A duration in nanoseconds (the event loop histogram's unit), in milliseconds. */
+function ms(nanoseconds: number): string {
+  return `${(nanoseconds / 1e6).toFixed(1)} ms`;
 }
 
 function mb(bytes: number): string {

@@ -28,6 +28,7 @@ export interface Metrics {
   readonly serviceTitanRequests: Counter<'environment' | 'endpoint' | 'status'>;
   readonly serviceTitanRequestDuration: Histogram<'environment' | 'endpoint' | 'status'>;
   readonly serviceTitanRateLimited: Counter<'environment' | 'endpoint'>;
+  readonly serviceTitanBudgetWait: Counter<'environment' | 'endpoint'>;
   readonly serviceTitanRetries: Counter<'environment' | 'endpoint' | 'reason'>;
   readonly breakerState: Gauge<'environment'>;
   readonly breakerOpened: Counter<'environment'>;
@@ -96,6 +97,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     labelNames: ['environment', 'endpoint'] as const,
     registers,
   });
+  const serviceTitanBudgetWait = new Counter({
+    name: 'stsync_servicetitan_budget_wait_seconds_total',
+    help: "Time ServiceTitan requests waited for a slot of their tenant's request budget (its reservation included).",
+    labelNames: ['environment', 'endpoint'] as const,
+    registers,
+  });
   const serviceTitanRetries = new Counter({
     name: 'stsync_servicetitan_retries_total',
     help: 'ServiceTitan requests retried by the client, by reason (rate_limited, server_error, timeout, network, token_refresh, ...).',
@@ -154,6 +161,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     serviceTitanRequests,
     serviceTitanRequestDuration,
     serviceTitanRateLimited,
+    serviceTitanBudgetWait,
     serviceTitanRetries,
     breakerState,
     breakerOpened,
@@ -166,6 +174,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         serviceTitanRequests.inc({ environment, endpoint, status });
         serviceTitanRequestDuration.observe({ environment, endpoint, status }, seconds);
         if (status === '429') serviceTitanRateLimited.inc({ environment, endpoint });
+      },
+      budgetWait({ environment, endpoint, seconds }) {
+        serviceTitanBudgetWait.inc({ environment, endpoint }, seconds);
       },
       retry({ environment, endpoint, reason }) {
         serviceTitanRetries.inc({ environment, endpoint, reason });

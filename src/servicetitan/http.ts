@@ -190,7 +190,9 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
         // Token first: a slot taken while waiting for a token would be spent late, in a bunch
         // with the other waiters', and the server's sliding window would see a burst.
         const token = await ctx.tokens.get(ctx.cred, { signal, reject: rejectedToken });
+        const queuedAt = performance.now();
         await ctx.limiter.acquire(signal);
+        observer?.budgetWait?.({ environment, endpoint, seconds: (performance.now() - queuedAt) / 1000 });
         ctx.breaker.admit();
         const sentAt = performance.now();
         const report = (status: string) =>

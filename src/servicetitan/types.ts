@@ -65,6 +65,8 @@ export interface ServiceTitanObserver {
     status: string;
     seconds: number;
   }): void;
+  /** How long a request waited for its slot in the tenant's request budget, reservation included. */
+  budgetWait?(event: { environment: ServiceTitanEnvironment; endpoint: string; seconds: number }): void;
   retry?(event: { environment: ServiceTitanEnvironment; endpoint: string; reason: string }): void;
   breakerTransition?(transition: BreakerTransition): void;
 }

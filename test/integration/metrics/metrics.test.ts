@@ -133,6 +133,10 @@ describe('metrics and the circuit breaker', () => {
     );
     for (const s of worker.samples.filter((x) => x.name === 'stsync_servicetitan_requests_total'))
       expect(s.labels.endpoint).not.toContain(String(TENANT));
+    // The time requests waited for their budget's slots: every request reserves one.
+    expect(
+      delta('stsync_servicetitan_budget_wait_seconds_total', { ...env, endpoint: customersExport.endpoint }),
+    ).toBeGreaterThan(0);
     // The run, its trigger and its duration.
     const runLabels = { trigger: 'manual', status: 'completed', ...env };
     expect(delta('stsync_sync_runs_total', runLabels)).toBe(1);
