@@ -225,6 +225,7 @@ function isCanonicalNumber(b: Uint8Array, start: number, end: number): boolean {
     // "-0" reads back as "0".
     if (i === end) return !(digits === 1 && b[end - 1] === 0x30 && end - start === 2);
   }
-  const number = String.fromCharCode(...b.subarray(start, end));
+  // A number's characters are ASCII: decoded as UTF-8, they are the text as written.
+  const number = utf8.decode(b.subarray(start, end));
   return String(Number(number)) === number;
 }

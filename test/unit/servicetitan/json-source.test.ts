@@ -91,6 +91,12 @@ describe('a page body parsed record by record from its bytes', () => {
     expect(page(body)?.body).toEqual(JSON.parse(body));
   });
 
+  it('when a number is very long, then the record only loses its text', () => {
+    const body = `{"data":[{"id":1,"n":${'9'.repeat(300_000)}},{"id":2}]}`;
+    expect(texts(body)).toEqual([undefined, '{"id":2}']);
+    expect(page(body)?.body).toEqual(JSON.parse(body));
+  });
+
   it('when an element is not an object, then it has no text', () => {
     expect(texts('{"data":[1,"x",null,{"id":1}]}')).toEqual([undefined, undefined, undefined, '{"id":1}']);
     expect(texts('{"data":[]}')).toEqual([]);
