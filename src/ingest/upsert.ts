@@ -32,21 +32,24 @@ export function toJsonbText(value: unknown): string {
   );
 }
 
-function encodeValue(value: unknown, encode: ColumnEncoding | undefined): string {
-  if (value === null || value === undefined) return '\\N';
+/** One value of a row into the COPY data, escaped for COPY text; null as \N. */
+function writeValue(data: CopyData, value: unknown, encode: ColumnEncoding | undefined): void {
+  if (value === null || value === undefined) return data.text('\\N');
   if (encode === 'json') {
     // A record's own JSON text, when it is the same value (see json-source), saves stringifying
-    // it again; it may hold whitespace between tokens, so it is escaped as any text, and jsonb's
-    // refusals are checked in it as in toJsonbText (or left to toJsonbText, which mends them).
+    // it again. Kept as bytes, it needs no escaping and is copied as it came. As a string, it may
+    // hold whitespace between tokens, so it is escaped as any text, and jsonb's refusals are
+    // checked in it as in toJsonbText (or left to toJsonbText, which mends them).
     const source = recordTextOf(value);
-    if (typeof source === 'string' && !(source.includes('\\') && jsonbUnsafe.test(source))) {
-      return copyEscaped(source);
+    if (source instanceof Uint8Array) return data.append(source);
+    if (source !== undefined && !(source.includes('\\') && jsonbUnsafe.test(source))) {
+      return data.text(copyEscaped(source));
     }
     // JSON.stringify's text has no raw tab, newline or carriage return: only its backslashes
     // need doubling, which a plain replaceAll does several times faster than the regex.
-    return toJsonbText(value).replaceAll('\\', '\\\\');
+    return data.text(toJsonbText(value).replaceAll('\\', '\\\\'));
   }
-  return copyEscaped(encode === 'date' ? (value as Date).toISOString() : String(value));
+  data.text(copyEscaped(encode === 'date' ? (value as Date).toISOString() : String(value)));
 }
 
 function copyEscaped(text: string): string {
@@ -69,6 +72,12 @@ const largestKept = 16 * 1024 * 1024;
 class CopyData {
   private buffer = spareCopyBuffers.pop() ?? Buffer.allocUnsafe(1024 * 1024);
   private length = 0;
+
+  /** One ASCII character, as its code. */
+  byte(code: number): void {
+    if (this.length === this.buffer.length) this.grow(this.length + 1);
+    this.buffer[this.length++] = code;
+  }
 
   /** Bytes to copy as they are. */
   append(value: Uint8Array): void {
@@ -103,6 +112,8 @@ class CopyData {
   }
 }
 
+const TAB = 0x09;
+
 /** COPY text of `rows`, as UTF-8; `constants` (already encoded) end every line. */
 function copyData(
   rows: readonly object[],
@@ -115,12 +126,8 @@ function copyData(
     const r = row as Record<string, unknown>;
     for (let i = 0; i < columns.length; i++) {
       const c = columns[i]!;
-      if (i) data.text('\t');
-      const value = r[c.from];
-      // A record's text kept as bytes needs no escaping (see json-source): copied as it came.
-      const source = c.encode === 'json' ? recordTextOf(value) : undefined;
-      if (source instanceof Uint8Array) data.append(source);
-      else data.text(encodeValue(value, c.encode));
+      if (i) data.byte(TAB);
+      writeValue(data, r[c.from], c.encode);
     }
     data.text(tail);
   }
