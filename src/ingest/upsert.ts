@@ -34,22 +34,25 @@ export function toJsonbText(value: unknown): string {
 
 /** One value of a row into the COPY data, escaped for COPY text; null as \N. */
 function writeValue(data: CopyData, value: unknown, encode: ColumnEncoding | undefined): void {
-  if (value === null || value === undefined) return data.text('\\N');
-  if (encode === 'json') {
+  if (value === null || value === undefined) {
+    data.text('\\N');
+  } else if (encode === 'json') {
     // A record's own JSON text, when it is the same value (see json-source), saves stringifying
     // it again. Kept as bytes, it needs no escaping and is copied as it came. As a string, it may
     // hold whitespace between tokens, so it is escaped as any text, and jsonb's refusals are
     // checked in it as in toJsonbText (or left to toJsonbText, which mends them).
     const source = recordTextOf(value);
-    if (source instanceof Uint8Array) return data.append(source);
-    if (source !== undefined && !(source.includes('\\') && jsonbUnsafe.test(source))) {
-      return data.text(copyEscaped(source));
+    if (source instanceof Uint8Array) data.append(source);
+    else if (source !== undefined && !(source.includes('\\') && jsonbUnsafe.test(source))) {
+      data.text(copyEscaped(source));
+    } else {
+      // JSON.stringify's text has no raw tab, newline or carriage return: only its backslashes
+      // need doubling, which a plain replaceAll does several times faster than the regex.
+      data.text(toJsonbText(value).replaceAll('\\', '\\\\'));
     }
-    // JSON.stringify's text has no raw tab, newline or carriage return: only its backslashes
-    // need doubling, which a plain replaceAll does several times faster than the regex.
-    return data.text(toJsonbText(value).replaceAll('\\', '\\\\'));
+  } else {
+    data.text(copyEscaped(encode === 'date' ? (value as Date).toISOString() : String(value)));
   }
-  data.text(copyEscaped(encode === 'date' ? (value as Date).toISOString() : String(value)));
 }
 
 function copyEscaped(text: string): string {
