@@ -137,12 +137,21 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
     let limiter = sharedLimiters.get(key);
     if (!limiter) {
       // Processes wake from their slots' sleeps with more jitter than one process's timers, and a
-      // late request lands in the next second beside on-time ones: a wider margin (90 %).
-      const shared = Math.min(ratePerSecond, (opts.rateLimitPerSecond ?? 60) * 0.9);
+      // late request lands in the next second beside on-time ones: a wider margin (90 %). The
+      // server's limit in a second may start together, once in every 1/0.9 s: readers asking
+      // after their round trips go at once, and a request late by up to 0.11 s still lands in a
+      // second of its own.
+      const limit = opts.rateLimitPerSecond ?? 60;
+      const shared = Math.min(ratePerSecond, limit * 0.9);
       limiter = createSharedRateLimiter({
         store,
         key,
-        limits: { ratePerSecond: shared, minRatePerSecond: Math.min(1, shared), recoveryMs: 10_000 },
+        limits: {
+          ratePerSecond: shared,
+          minRatePerSecond: Math.min(1, shared),
+          recoveryMs: 10_000,
+          burst: Math.max(1, Math.floor(shared / 0.9 + 1e-9)),
+        },
       });
       sharedLimiters.set(key, limiter);
     }

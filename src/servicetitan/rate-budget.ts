@@ -10,12 +10,18 @@ export interface RateBudgetLimits {
   minRatePerSecond: number;
   /** After a 429 the rate climbs back linearly to `ratePerSecond` over this long. */
   recoveryMs: number;
+  /**
+   * Requests that may start together: at most this many in any `burst / ratePerSecond` seconds,
+   * a window counted as ServiceTitan counts its limit. Default 1: every request a 1/rate after the
+   * last. After a 429 it shrinks with the rate, and the window keeps its length.
+   */
+  burst?: number;
 }
 
 /**
  * Where a tenant's request budget lives when several processes share it (PostgreSQL:
  * src/db/repositories/rate-budget.repository.ts). Each request reserves the next free slot, so
- * requests of every process together are spaced at the budget's rate.
+ * requests of every process together keep to the budget's rate and burst.
  */
 export interface RateBudgetStore {
   /**

@@ -16,6 +16,7 @@ import { Migration20261201801Imports } from './20261201-801-imports.migration.js
 import { Migration20261201901Reconciliations } from './20261201-901-reconciliations.migration.js';
 import { Migration20261202101IngestStorage } from './20261202-101-ingest-storage.migration.js';
 import { Migration20261202201RunPositions } from './20261202-201-run-positions.migration.js';
+import { Migration20261202301RateBudgetWindow } from './20261202-301-rate-budget-window.migration.js';
 
 /**
  * Every migration, in order. Listed explicitly (not discovered from the file system) so they run
@@ -40,4 +41,5 @@ export const migrations = [
   { name: 'Migration20261201901Reconciliations', class: Migration20261201901Reconciliations },
   { name: 'Migration20261202101IngestStorage', class: Migration20261202101IngestStorage },
   { name: 'Migration20261202201RunPositions', class: Migration20261202201RunPositions },
+  { name: 'Migration20261202301RateBudgetWindow', class: Migration20261202301RateBudgetWindow },
 ];

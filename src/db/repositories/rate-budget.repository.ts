@@ -11,19 +11,31 @@ const currentRate = `case
     * extract(epoch from clock_timestamp() - b.throttled_at) * 1000.0 / p.recovery_ms
 end`;
 const params = `p as (select ?::text as budget_key, ?::float8 as max_rate, ?::float8 as min_rate,
-  ?::float8 as recovery_ms, ?::float8 as retry_after_ms)`;
+  ?::float8 as recovery_ms, ?::float8 as retry_after_ms, ?::int as max_burst)`;
 
-/** The slot: no earlier than now, and the next one a 1/rate later. One row lock, one statement. */
+/**
+ * The slot: no earlier than now, nor than a 429's hold (`next_at`), nor than a window after the
+ * `burst`-th latest slot, where the window is `burst / rate` (1.11 s for 60 requests at 54/s). So
+ * readers asking together go at once while the window has room, and no window ever holds more than
+ * the burst, as ServiceTitan counts. After a 429 the burst shrinks with the rate and the window
+ * keeps its length. `recent` keeps the latest slots, oldest first. One row lock, one statement.
+ */
 const reserveSql = `with ${params}, cur as (
-  select b.budget_key, greatest(b.next_at, clock_timestamp()) as slot,
-         greatest(${currentRate}, p.min_rate) as rate
+  select b.budget_key, b.next_at, b.recent, p.max_burst,
+         greatest(${currentRate}, p.min_rate) as rate,
+         greatest(1, floor(p.max_burst * greatest(${currentRate}, p.min_rate) / p.max_rate + 1e-9))::int as burst
     from servicetitan_rate_budgets b join p using (budget_key) for update of b
+), s as (
+  select cur.*, greatest(cur.next_at, clock_timestamp(), cur.recent[cardinality(cur.recent)],
+    case when cardinality(cur.recent) >= cur.burst
+      then cur.recent[cardinality(cur.recent) - cur.burst + 1] + make_interval(secs => cur.burst / cur.rate) end) as slot
+    from cur
 )
 update servicetitan_rate_budgets b
-   set next_at = cur.slot + make_interval(secs => 1.0 / cur.rate)
-  from cur where b.budget_key = cur.budget_key
-returning greatest(0, extract(epoch from cur.slot - clock_timestamp()) * 1000)::float8 as wait_ms,
-          cur.rate::float8 as rate, cur.slot as slot_at`;
+   set recent = s.recent[greatest(1, cardinality(s.recent) - s.max_burst + 2):] || s.slot
+  from s where b.budget_key = s.budget_key
+returning greatest(0, extract(epoch from s.slot - clock_timestamp()) * 1000)::float8 as wait_ms,
+          s.rate::float8 as rate, s.slot as slot_at`;
 
 /** Halves the rate at most once a second, and holds every process for the Retry-After. */
 const throttleSql = `with ${params}
@@ -41,6 +53,7 @@ const values = (key: string, limits: RateBudgetLimits, retryAfterMs = 0) => [
   limits.minRatePerSecond,
   limits.recoveryMs,
   retryAfterMs,
+  Math.max(1, Math.floor(limits.burst ?? 1)),
 ];
 
 /** Tenants' ServiceTitan request budgets in PostgreSQL, shared by every process of the installation. */
