@@ -137,10 +137,11 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
     let limiter = sharedLimiters.get(key);
     if (!limiter) {
       // Processes wake from their slots' sleeps with more jitter than one process's timers, and a
-      // late request lands in the next second beside on-time ones: a wider margin (90 %). The
-      // server's limit in a second may start together, once in every 1/0.9 s: readers asking
-      // after their round trips go at once, and a request late by up to 0.11 s still lands in a
-      // second of its own.
+      // late request lands in the next second beside on-time ones: a wider margin (90 %). Requests
+      // may start together (readers asking after their round trips go at once): at most 90 % of
+      // the server's limit in any second, and at most the limit in any 1/0.9 s, so a request
+      // late by up to 0.11 s still lands in a second of its own, and a later one rarely meets a
+      // full second.
       const limit = opts.rateLimitPerSecond ?? 60;
       const shared = Math.min(ratePerSecond, limit * 0.9);
       limiter = createSharedRateLimiter({

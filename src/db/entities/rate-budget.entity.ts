@@ -14,7 +14,7 @@ export const RateBudget = defineEntity({
     budgetKey: p.string().length(96).primary(),
     /** No request starts before this: the hold of a 429's Retry-After. */
     nextAt: p.datetime(),
-    /** The latest requests' slots, oldest first: at most the budget's burst within its window. */
+    /** The latest requests' slots, oldest first: as many as the two windows count (the burst, or the rate). */
     recent: p.array().columnType('timestamptz[]').defaultRaw(`'{}'`),
     /** Set by a 429: the rate was cut to `throttledRate` then, and climbs back from there. */
     throttledAt: p.datetime().nullable(),

@@ -14,25 +14,31 @@ const params = `p as (select ?::text as budget_key, ?::float8 as max_rate, ?::fl
   ?::float8 as recovery_ms, ?::float8 as retry_after_ms, ?::int as max_burst)`;
 
 /**
- * The slot: no earlier than now, nor than a 429's hold (`next_at`), nor than a window after the
- * `burst`-th latest slot, where the window is `burst / rate` (1.11 s for 60 requests at 54/s). So
- * readers asking together go at once while the window has room, and no window ever holds more than
- * the burst, as ServiceTitan counts. After a 429 the burst shrinks with the rate and the window
- * keeps its length. `recent` keeps the latest slots, oldest first. One row lock, one statement.
+ * The slot: no earlier than now, nor than a 429's hold (`next_at`), nor than the last slot, and
+ * within two windows counted as ServiceTitan counts its limit: at most `rate` requests in any
+ * second (54 of the 60 allowed: a margin for requests sent late), and at most `burst` in any
+ * `burst / rate` seconds (60 in 1.11 s: a request late by up to 0.11 s still lands in a second of
+ * its own). So readers asking together after their round trips go at once while the windows have
+ * room. After a 429 both shrink with the rate. `recent` keeps the latest slots, oldest first. One
+ * row lock, one statement.
  */
 const reserveSql = `with ${params}, cur as (
-  select b.budget_key, b.next_at, b.recent, p.max_burst,
+  select b.budget_key, b.next_at, b.recent, greatest(p.max_burst, floor(p.max_rate)::int) as kept,
          greatest(${currentRate}, p.min_rate) as rate,
          greatest(1, floor(p.max_burst * greatest(${currentRate}, p.min_rate) / p.max_rate + 1e-9))::int as burst
     from servicetitan_rate_budgets b join p using (budget_key) for update of b
+), w as (
+  select cur.*, greatest(1, floor(cur.rate + 1e-9))::int as per_second, cardinality(cur.recent) as n from cur
 ), s as (
-  select cur.*, greatest(cur.next_at, clock_timestamp(), cur.recent[cardinality(cur.recent)],
-    case when cardinality(cur.recent) >= cur.burst
-      then cur.recent[cardinality(cur.recent) - cur.burst + 1] + make_interval(secs => cur.burst / cur.rate) end) as slot
-    from cur
+  select w.*, greatest(w.next_at, clock_timestamp(), w.recent[w.n],
+    case when w.n >= w.per_second
+      then w.recent[w.n - w.per_second + 1] + make_interval(secs => greatest(1.0, 1.0 / w.rate)) end,
+    case when w.n >= w.burst
+      then w.recent[w.n - w.burst + 1] + make_interval(secs => w.burst / w.rate) end) as slot
+    from w
 )
 update servicetitan_rate_budgets b
-   set recent = s.recent[greatest(1, cardinality(s.recent) - s.max_burst + 2):] || s.slot
+   set recent = s.recent[greatest(1, s.n - s.kept + 2):] || s.slot
   from s where b.budget_key = s.budget_key
 returning greatest(0, extract(epoch from s.slot - clock_timestamp()) * 1000)::float8 as wait_ms,
           s.rate::float8 as rate, s.slot as slot_at`;
