@@ -12,9 +12,9 @@ export interface RateBudgetLimits {
   recoveryMs: number;
   /**
    * Requests that may start together: at most this many in any `burst / ratePerSecond` seconds,
-   * besides at most `ratePerSecond` in any second (windows counted as ServiceTitan counts its
-   * limit). Default 1: every request a 1/rate after the last. After a 429 it shrinks with the
-   * rate, and its window keeps its length.
+   * besides at most `ratePerSecond` (rounded up) in any second: windows counted as ServiceTitan
+   * counts its limit. A request that has to wait is still a 1/rate after the last. Default 1:
+   * every request a 1/rate after the last. After a 429 it shrinks with the rate.
    */
   burst?: number;
 }

@@ -15,27 +15,34 @@ const params = `p as (select ?::text as budget_key, ?::float8 as max_rate, ?::fl
 
 /**
  * The slot: no earlier than now, nor than a 429's hold (`next_at`), nor than the last slot, and
- * within two windows counted as ServiceTitan counts its limit: at most `rate` requests in any
- * second (54 of the 60 allowed: a margin for requests sent late), and at most `burst` in any
- * `burst / rate` seconds (60 in 1.11 s: a request late by up to 0.11 s still lands in a second of
- * its own). So readers asking together after their round trips go at once while the windows have
- * room. After a 429 both shrink with the rate. `recent` keeps the latest slots, oldest first. One
- * row lock, one statement.
+ * within two windows counted as ServiceTitan counts its limit: at most `rate` requests (rounded up)
+ * in any second (54 of the 60 allowed: a margin for requests sent late), and at most `burst` in
+ * any `burst / rate` seconds (60 in 1.11 s: a request late by up to 0.11 s still lands in a second
+ * of its own). So readers asking together after their round trips go at once while the windows
+ * have room. A request that has to wait is spaced a 1/rate after the last slot, as every request
+ * was before: a budget in full use sends evenly, not in bunches that a stalled process could send
+ * late together into the next second. After a 429 both windows shrink with the rate. `recent`
+ * keeps the latest slots, oldest first. One row lock, one statement.
  */
 const reserveSql = `with ${params}, cur as (
-  select b.budget_key, b.next_at, b.recent, greatest(p.max_burst, floor(p.max_rate)::int) as kept,
+  select b.budget_key, b.next_at, b.recent, clock_timestamp() as now,
+         greatest(p.max_burst, ceil(p.max_rate)::int) as kept,
          greatest(${currentRate}, p.min_rate) as rate,
          greatest(1, floor(p.max_burst * greatest(${currentRate}, p.min_rate) / p.max_rate + 1e-9))::int as burst
     from servicetitan_rate_budgets b join p using (budget_key) for update of b
 ), w as (
-  select cur.*, greatest(1, floor(cur.rate + 1e-9))::int as per_second, cardinality(cur.recent) as n from cur
-), s as (
-  select w.*, greatest(w.next_at, clock_timestamp(), w.recent[w.n],
+  select cur.*, greatest(1, ceil(cur.rate - 1e-9))::int as per_second, cardinality(cur.recent) as n from cur
+), e as (
+  select w.*, greatest(w.next_at, w.now, w.recent[w.n],
     case when w.n >= w.per_second
       then w.recent[w.n - w.per_second + 1] + make_interval(secs => greatest(1.0, 1.0 / w.rate)) end,
     case when w.n >= w.burst
-      then w.recent[w.n - w.burst + 1] + make_interval(secs => w.burst / w.rate) end) as slot
+      then w.recent[w.n - w.burst + 1] + make_interval(secs => w.burst / w.rate) end) as earliest
     from w
+), s as (
+  select e.*, case when e.earliest > e.now
+    then greatest(e.earliest, e.recent[e.n] + make_interval(secs => 1.0 / e.rate)) else e.earliest end as slot
+    from e
 )
 update servicetitan_rate_budgets b
    set recent = s.recent[greatest(1, s.n - s.kept + 2):] || s.slot

@@ -6,6 +6,7 @@ import {
   type ServiceTitanClient,
   type TenantCredential,
 } from '../../../src/servicetitan/index.js';
+import type { RateBudgetLimits } from '../../../src/servicetitan/rate-budget.js';
 import { connectTestOrm } from '../../support/integration.js';
 
 // Three clients stand for three worker processes (each its own client and its own store object,
@@ -91,31 +92,48 @@ describe('one ServiceTitan budget per tenant, whatever the number of processes',
     expect(seconds).toBeGreaterThanOrEqual(Math.floor((3 * PAGES - 1) / 54) - 0.05);
   });
 
-  it('when three stores (three processes) reserve slots of one tenant at once, then every slot is its own, a 1/rate apart on the database clock', async () => {
+  it('when three stores (three processes) reserve slots of one tenant at once, then every slot is its own, a 1/rate apart on the database clock, at a rate of whole requests or not', async () => {
     const stores = [0, 1, 2].map(() => createRateBudgetStore(orm));
-    const limits = { ratePerSecond: 50, minRatePerSecond: 1, recoveryMs: 10_000 };
-    const slots = (
-      await Promise.all(
-        stores.map(async (store) => {
-          const mine: number[] = [];
-          for (let i = 0; i < 30; i++)
-            mine.push((await store.reserve('spacing:integration:1', limits)).slotAt.getTime());
-          return mine;
-        }),
+    const reserveAll = async (key: string, limits: RateBudgetLimits, each: number) =>
+      (
+        await Promise.all(
+          stores.map(async (store) => {
+            const mine: number[] = [];
+            for (let i = 0; i < each; i++) mine.push((await store.reserve(key, limits)).slotAt.getTime());
+            return mine;
+          }),
+        )
       )
-    )
-      .flat()
-      .sort((a, b) => a - b);
+        .flat()
+        .sort((a, b) => a - b);
+    const slots = await reserveAll(
+      'spacing:integration:1',
+      { ratePerSecond: 50, minRatePerSecond: 1, recoveryMs: 10_000 },
+      30,
+    );
     expect(slots).toHaveLength(90);
     const gaps = slots.slice(1).map((t, i) => t - slots[i]!);
     // Timestamps come back in milliseconds: 20 ms apart, give or take the rounding.
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(19);
+
+    // 2.5 a second is a slot every 0.4 s, not 2 a second: 12 slots span 4.4 s (every statement
+    // here takes far less than 0.4 s, so each slot is the one a 1/rate after the last).
+    const slow = await reserveAll(
+      'spacing:integration:2',
+      { ratePerSecond: 2.5, minRatePerSecond: 1, recoveryMs: 10_000 },
+      4,
+    );
+    const slowGaps = slow.slice(1).map((t, i) => t - slow[i]!);
+    expect(Math.min(...slowGaps)).toBeGreaterThanOrEqual(399);
+    expect(slow.at(-1)! - slow[0]!).toBeLessThanOrEqual(11 * 400 + 50);
   });
 
-  it('when three stores reserve more slots than the burst at once, then the burst starts together, and no second holds more than the rate nor any window more than the burst', async () => {
+  it('when three stores reserve more slots than the burst at once, then the burst starts together, no second holds more than the rate nor any window more than the burst, and those that wait are a 1/rate apart', async () => {
     const stores = [0, 1, 2].map(() => createRateBudgetStore(orm));
     // 5 requests in any second, and 6 in any 1.2 s.
     const limits = { ratePerSecond: 5, minRatePerSecond: 1, recoveryMs: 10_000, burst: 6 };
+    // Connected, so the burst's statements take a few milliseconds.
+    await Promise.all(stores.map((store) => store.reserve('window:integration:warm', limits)));
     const reserved = (
       await Promise.all(
         stores.map(async (store) => {
@@ -133,25 +151,28 @@ describe('one ServiceTitan budget per tenant, whatever the number of processes',
     expect(reserved).toHaveLength(18);
     // The first five need not wait: they start together.
     expect(reserved.slice(0, 5).map((slot) => slot.waitMs)).toEqual([0, 0, 0, 0, 0]);
-    expect(reserved[5]!.waitMs).toBeGreaterThan(0);
     const slots = reserved.map((slot) => slot.slotAt);
     // Timestamps come back in milliseconds: give or take the rounding.
     for (let i = 0; i + 5 < slots.length; i++) expect(slots[i + 5]! - slots[i]!).toBeGreaterThanOrEqual(999);
     for (let i = 0; i + 6 < slots.length; i++)
       expect(slots[i + 6]! - slots[i]!).toBeGreaterThanOrEqual(1_199);
+    for (let i = 1; i < slots.length; i++)
+      if (reserved[i]!.waitMs > 0) expect(slots[i]! - slots[i - 1]!).toBeGreaterThanOrEqual(199);
   });
 
-  it('when a 429 halves the rate, then the burst halves with it and the window keeps its length, and a Retry-After holds every slot', async () => {
+  it('when a 429 halves the rate, then the burst halves with it and its window keeps its length, and a Retry-After holds every slot', async () => {
     const store = createRateBudgetStore(orm);
     const key = 'throttle:integration:1';
-    const limits = { ratePerSecond: 10, minRatePerSecond: 1, recoveryMs: 600_000, burst: 10 };
+    // 10 a second, and 20 in any 2 s.
+    const limits = { ratePerSecond: 10, minRatePerSecond: 1, recoveryMs: 600_000, burst: 20 };
     const slots: number[] = [];
     for (let i = 0; i < 10; i++) slots.push((await store.reserve(key, limits)).slotAt.getTime());
     await store.throttled(key, 0, limits);
-    // 5 a second now: the next slot comes a second after the 6th latest of the 10.
+    // 5 a second now, and 10 in any 2 s: the next slot comes 2 s after the first of the 10 (a
+    // burst still of 20 would let it go a second after the 5th; a window shrunk to 1 s, too).
     const afterThrottle = await store.reserve(key, limits);
     expect(afterThrottle.rate).toBeLessThanOrEqual(5.01);
-    expect(afterThrottle.slotAt.getTime()).toBeGreaterThanOrEqual(slots[5]! + 1_000 - 1);
+    expect(afterThrottle.slotAt.getTime()).toBeGreaterThanOrEqual(slots[0]! + 2_000 - 2);
     const heldFrom = Date.now();
     await store.throttled(key, 30_000, limits);
     const held = await store.reserve(key, limits);
