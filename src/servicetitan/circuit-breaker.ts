@@ -116,6 +116,10 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
       probing = true;
     },
     onSuccess() {
+      // A request sent before the breaker opened (another endpoint, say) answering now does not
+      // cut the cool-down short: only the probe closes an open breaker, or the server's failing
+      // endpoint would open it again at once, and again.
+      if (state === 'open') return;
       failures = 0;
       probing = false;
       move('closed');

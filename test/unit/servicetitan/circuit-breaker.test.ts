@@ -89,6 +89,24 @@ describe('circuit breaker', () => {
     expect(transitions.map((t) => t.state)).toEqual(['open', 'half_open', 'closed']);
   });
 
+  it('when a request sent before it opened answers well while it is open, then it stays open until its probe', () => {
+    const { b, clock, transitions } = breaker(2, 10_000);
+    b.admit(); // sent while closed: a count, whose endpoint still answers
+    b.admit();
+    b.onFailure();
+    b.admit();
+    b.onFailure();
+    expect(b.state()).toBe('open');
+    b.onSuccess();
+    expect(b.state()).toBe('open');
+    expect(() => b.check()).toThrow(CircuitOpen);
+    clock.advance(10_000);
+    b.admit(); // the probe
+    b.onSuccess();
+    expect(b.state()).toBe('closed');
+    expect(transitions.map((t) => t.state)).toEqual(['open', 'half_open', 'closed']);
+  });
+
   it('when the probe fails, then it re-opens for a whole new cool-down', () => {
     const { b, clock, transitions } = breaker(1, 10_000);
     b.admit();
