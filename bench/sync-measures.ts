@@ -11,6 +11,7 @@ import { tsToMs } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Metrics } from '../src/metrics/index.js';
+import type { FullLoadPlan } from '../src/workflows/definitions.js';
 
 /** The tables a sync writes, in the order a run fills them. */
 export const streamTables = ['members_stream', 'servicetitan_customer_contacts', 'invoices_stream'] as const;
@@ -165,6 +166,9 @@ export interface Execution {
  */
 export interface Timeline {
   planned?: number;
+  /** The readers the full load's plan counted windows for, and the server's distance it measured. */
+  readers?: number;
+  serverMs?: number;
   streams: Record<string, number>;
   finished?: number;
   /** Each position key's chunks: when its first was scheduled and its last completed, and how many. */
@@ -216,7 +220,13 @@ export async function runExecutions(
       if (done && startedAt !== undefined) {
         const activity = scheduled.get(Number(done.scheduledEventId));
         const at = (tsToMs(event.eventTime) - startedAt) / 1000;
-        if (activity?.type === 'planFullLoad') timeline.planned = at;
+        if (activity?.type === 'planFullLoad') {
+          timeline.planned = at;
+          const result = done.result?.payloads?.[0];
+          const plan = result ? defaultPayloadConverter.fromPayload<FullLoadPlan>(result) : undefined;
+          timeline.readers = plan?.readers;
+          timeline.serverMs = plan?.serverMs;
+        }
         if (activity?.type === 'finishSyncRun') timeline.finished = at;
         if (activity?.type === 'syncStreamChunk' && activity.stream) {
           timeline.streams[activity.stream] = Math.max(timeline.streams[activity.stream] ?? 0, at);

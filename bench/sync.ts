@@ -49,6 +49,7 @@ import {
   startMachineCpu,
   startPostgresCpu,
   streamTables,
+  type Timeline,
 } from './sync-measures.js';
 
 const { values } = parseArgs({
@@ -265,7 +266,7 @@ try {
   }
   const at = (s: number | undefined) => (s === undefined ? '-' : `${s.toFixed(1)} s`);
   out(
-    `  timeline          planned ${at(timeline.planned)}${planStepsText(planSteps)}; streams read by ${Object.entries(
+    `  timeline          planned ${at(timeline.planned)}${planStepsText(planSteps, timeline)}; streams read by ${Object.entries(
       timeline.streams,
     )
       .map(([stream, s]) => `${stream} ${at(s)}`)
@@ -401,12 +402,19 @@ function cpuSeconds(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1e6;
 }
 
-/** " (token 0.36 s, probes 0.48 s, boundaries 0.94 s)", or nothing when no full load was planned. */
-function planStepsText(steps: Record<string, number>): string {
+/**
+ * " (token 0.36 s, probes 0.48 s, boundaries 0.94 s; 14 readers, the server 302 ms away)", or
+ * nothing when no full load was planned.
+ */
+function planStepsText(steps: Record<string, number>, plan: Pick<Timeline, 'readers' | 'serverMs'>): string {
   const parts = Object.entries(steps)
     .filter(([, seconds]) => seconds > 0)
     .map(([step, seconds]) => `${step} ${seconds.toFixed(2)} s`);
-  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+  const readers =
+    plan.readers === undefined
+      ? ''
+      : `; ${plan.readers} readers${plan.serverMs === undefined ? '' : `, the server ${plan.serverMs} ms away`}`;
+  return parts.length > 0 ? ` (${parts.join(', ')}${readers})` : '';
 }
 
 /** A duration in nanoseconds (the event loop histogram's unit), in milliseconds. */

@@ -63,7 +63,13 @@ export interface TenantApi {
    */
   countRecords(
     stream: StreamName,
-    opts?: { modifiedOnOrAfter?: string; modifiedBefore?: string; signal?: AbortSignal },
+    opts?: {
+      modifiedOnOrAfter?: string;
+      modifiedBefore?: string;
+      signal?: AbortSignal;
+      /** Called with the request's time from sending to the answer's headers, in ms. */
+      onAnswered?: (ms: number) => void;
+    },
   ): Promise<number | null>;
 }
 
@@ -208,11 +214,12 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
       };
       const fetcherFor =
         (stream: StreamName, kind: 'export' | 'list'): PageFetcher =>
-        (query, { signal, giveUpOn }) =>
+        (query, { signal, giveUpOn, onAnswered }) =>
           http.getJson(ctx, modulePath(streams[stream], cred.tenantId, kind), query, {
             module: streams[stream].module,
             signal: withClose(signal),
             giveUpOn,
+            onAnswered,
           });
 
       return {
@@ -230,7 +237,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
         listPages(stream, options = {}) {
           return paginateList(definitionOf(stream), fetcherFor(stream, 'list'), options);
         },
-        async countRecords(stream, { modifiedOnOrAfter, modifiedBefore, signal } = {}) {
+        async countRecords(stream, { modifiedOnOrAfter, modifiedBefore, signal, onAnswered } = {}) {
           const body = await fetcherFor(stream, 'list')(
             {
               ...streams[stream].listParams,
@@ -240,7 +247,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
               pageSize: '1',
               includeTotal: 'true',
             },
-            { signal: signal ?? new AbortController().signal },
+            { signal: signal ?? new AbortController().signal, onAnswered },
           );
           const total = (body as { totalCount?: unknown } | null)?.totalCount;
           return typeof total === 'number' && Number.isInteger(total) ? total : null;

@@ -47,6 +47,12 @@ export interface GetJsonOptions {
   maxElapsedMs?: number;
   /** Return true to stop retrying this error at once (e.g. to fall back to a smaller page). */
   giveUpOn?: (err: ServiceTitanError) => boolean;
+  /**
+   * Called with the answered attempt's time from sending to the response's headers, in ms: the
+   * server's distance, without the wait for the budget's slot or the time to read and parse the
+   * body.
+   */
+  onAnswered?: (ms: number) => void;
 }
 
 export interface HttpExecutor {
@@ -77,7 +83,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
     signal: AbortSignal | undefined,
     report: (status: string) => void,
   ): Promise<
-    | { ok: true; body: unknown }
+    | { ok: true; body: unknown; headersMs: number }
     | { ok: false; unauthorized: true; error: ServiceTitanError }
     | { ok: false; error: ServiceTitanError }
   > {
@@ -86,8 +92,10 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
     let response: Response;
     let bytes: Uint8Array;
     let phase: 'connect' | 'body' = 'connect';
+    let headersMs = 0;
     try {
       requests++;
+      const sentAt = performance.now();
       response = await options.fetch(url, {
         method: 'GET',
         headers: {
@@ -97,6 +105,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
         },
         signal: combined,
       });
+      headersMs = performance.now() - sentAt;
       phase = 'body';
       bytes = new Uint8Array(await response.arrayBuffer());
       report(String(response.status));
@@ -128,7 +137,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
       // A page is parsed record by record from its bytes (see parseDataPage), keeping each
       // record's text; any other body is decoded and parsed whole below.
       const page = parseDataPage(bytes);
-      if (page) return { ok: true, body: page.body };
+      if (page) return { ok: true, body: page.body, headersMs };
     }
     // As Response.text() decodes: UTF-8, a byte-order mark dropped, bad bytes replaced.
     const bodyText = utf8.decode(bytes);
@@ -144,7 +153,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
     if (response.status >= 200 && response.status < 300) {
       try {
         const body: unknown = JSON.parse(bodyText);
-        return { ok: true, body };
+        return { ok: true, body, headersMs };
       } catch (err) {
         return {
           ok: false,
@@ -211,6 +220,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
         }
         if (outcome.ok) {
           ctx.breaker.onSuccess();
+          getOptions.onAnswered?.(outcome.headersMs);
           return outcome.body;
         }
         if (countsAgainstBreaker(outcome.error)) ctx.breaker.onFailure();

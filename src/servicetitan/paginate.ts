@@ -13,7 +13,12 @@ import type { ExportPage, InvalidRecord, ListPage } from './types.js';
 /** Fetches one page: query in, parsed JSON out (retries, auth and rate limit are the caller's). */
 export type PageFetcher = (
   query: Record<string, string | undefined>,
-  options: { signal: AbortSignal; giveUpOn?: (err: ServiceTitanError) => boolean },
+  options: {
+    signal: AbortSignal;
+    giveUpOn?: (err: ServiceTitanError) => boolean;
+    /** Called with the time from sending to the answer's headers, in ms. */
+    onAnswered?: (ms: number) => void;
+  },
 ) => Promise<unknown>;
 
 const exportEnvelope = z.object({

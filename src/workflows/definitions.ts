@@ -39,6 +39,9 @@ export interface SyncTenantInput {
  */
 export interface FullLoadPlan {
   streams: Partial<Record<SyncStreamName, { records: number | null; boundaries: string[] }>>;
+  /** The readers the windows were counted for, and the server's distance (ms) that chose them. */
+  readers?: number;
+  serverMs?: number;
 }
 
 export interface SyncTenantResult {

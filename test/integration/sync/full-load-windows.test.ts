@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SyncRun } from '../../../src/db/entities/index.js';
 import { createSandboxApp, type SandboxApp } from '../../../src/sandbox/index.js';
+import { readersFor } from '../../../src/sync/full-load-plan.js';
 import { startSync } from '../../../src/sync/start-sync.js';
 import {
+  type FullLoadPlan,
   pauseSyncSignal,
   resumeSyncSignal,
   type SyncMode,
@@ -212,7 +215,7 @@ describe('full load in windows', () => {
         return new Promise<void>((go) => setTimeout(go, 50));
       };
     });
-    const run = await start(credentialId, 'full', ['invoices']);
+    const run = await start(credentialId, 'full');
     await held;
     await run.handle.signal(pauseSyncSignal);
     // The other windows stop at the end of their chunks; the held one stays in flight.
@@ -314,7 +317,7 @@ describe('full load in windows', () => {
     onRequest = (req) => {
       if (req.url?.includes('/export/invoices') && ++exportRequests === 8) sandbox.advanceTime(3_600_000);
     };
-    const run = await start(credentialId, 'full', ['invoices']);
+    const run = await start(credentialId, 'full');
     expect((await run.handle.result()).status).toBe('completed');
     expect(exportRequests).toBeGreaterThan(8);
     const row = await finished(run.syncRunId);
@@ -344,6 +347,44 @@ describe('full load in windows', () => {
     expect((await finished(next.syncRunId)).counts.invoices?.fetched).toBe(changed);
     expect(await stored('invoices_stream', companyId)).toEqual(later);
   }, 180_000);
+
+  it('when the server answers each count a quarter of a second late, then the plan counts windows for the readers that distance calls for, and every record is stored once', async () => {
+    const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(LARGE));
+    // Only the counts are late: the export pages, read at once, say nothing of the distance.
+    holdBack = (req) =>
+      req.url?.includes('includeTotal=true') ? new Promise((resolve) => setTimeout(resolve, 250)) : undefined;
+    const run = await start(credentialId, 'full');
+    expect((await run.handle.result()).status).toBe('completed');
+
+    const plan = await planOf(run.workflowId);
+    expect(plan.serverMs).toBeGreaterThanOrEqual(250);
+    expect(plan.readers).toBe(readersFor(60, plan.serverMs));
+    expect(plan.readers).toBeGreaterThanOrEqual(12);
+    // 12,000 invoices: as many windows as 2,500 records each allow, where 4 readers give them 3.
+    expect(plan.streams.invoices?.boundaries).toHaveLength(3);
+    const row = await finished(run.syncRunId);
+    expect(Object.keys(row.positions).filter((k) => k.startsWith('invoices#'))).toHaveLength(4);
+    for (const stream of ['customers', 'contacts', 'invoices'] as const) {
+      expect(await stored(tableOf[stream], companyId)).toEqual(truth(LARGE, stream));
+    }
+  }, 120_000);
+
+  /** The plan the run's planning activity returned, read off its history. */
+  async function planOf(workflowId: string): Promise<FullLoadPlan> {
+    const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    const events = history.events ?? [];
+    const scheduled = events.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'planFullLoad',
+    );
+    const completed = events.find(
+      (e) =>
+        scheduled &&
+        Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId),
+    );
+    const payload = completed?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+    if (!payload) throw new Error('no plan in the run history');
+    return defaultPayloadConverter.fromPayload<FullLoadPlan>(payload);
+  }
 
   it('when a small tenant is fully loaded, then planning costs a count and a first page per stream and the feeds are read as before', async () => {
     const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(SMALL));

@@ -143,6 +143,42 @@ describe('ServiceTitan client', () => {
     expect(fake.log.map((l) => l.path)).toEqual(['/accounting/v2/tenant/4242/export/invoices']);
   });
 
+  it('when a count is answered, then its time to the answer is reported without the wait for a slot or for the body', async () => {
+    // Headers 60 ms after the request, the body 150 ms after them; one request a second allowed.
+    const calledAt: number[] = [];
+    const bodySentAt: number[] = [];
+    const fake = fakeServiceTitan(async () => {
+      const i = calledAt.push(performance.now()) - 1;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      const body = new ReadableStream({
+        async start(controller) {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          bodySentAt[i] = performance.now();
+          controller.enqueue(new TextEncoder().encode(JSON.stringify({ ...page([1]), totalCount: 7 })));
+          controller.close();
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+    });
+    const tenant = createServiceTitanClient(options(fake.fetchImpl, { rateLimitPerSecond: 1 })).tenant(cred);
+    const reports: { ms: number; at: number }[] = [];
+    const onAnswered = (ms: number) => reports.push({ ms, at: performance.now() });
+    expect(await tenant.countRecords('customers', { onAnswered })).toBe(7);
+    // The second waits about a second for its slot.
+    const asked = performance.now();
+    expect(await tenant.countRecords('customers', { onAnswered })).toBe(7);
+    expect(performance.now() - asked).toBeGreaterThan(800);
+
+    expect(reports).toHaveLength(2);
+    reports.forEach(({ ms, at }, i) => {
+      // At least the headers' delay, counted from the request's sending, not from the slot's wait,
+      expect(ms).toBeGreaterThanOrEqual(59);
+      expect(ms).toBeLessThanOrEqual(at - calledAt[i]! + 1);
+      // and without the body's.
+      expect(ms).toBeLessThan(bodySentAt[i]! - calledAt[i]!);
+    });
+  });
+
   it('when 20 feeds of one tenant start at once, then one token request serves them all', async () => {
     const fake = fakeServiceTitan(async () => {
       await new Promise((r) => setTimeout(r, 2));
