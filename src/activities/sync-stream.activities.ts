@@ -23,6 +23,7 @@ import {
   readPositionSql,
   summariseRunSql,
 } from '../sync/run-positions.js';
+import { createRunSummaries } from '../sync/run-summaries.js';
 import type { SyncStreamName } from '../workflows/definitions.js';
 import type { ActivityDeps } from './deps.js';
 import { toActivityFailure } from './failures.js';
@@ -219,6 +220,8 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
     return { counts: { ...emptyCounts, ...(row?.counts ?? {}) }, position: row?.position ?? null };
   }
 
+  const runSummaries = createRunSummaries();
+
   /**
    * The run's row takes up its positions' counts, so whoever reads the row sees the run progress.
    * A summary the finish recomputes, so its commit need not wait for the WAL flush.
@@ -258,29 +261,21 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
       // Heartbeats go on while a page is slow or the client waits out a 429, so the heartbeat
       // timeout can stay short and a crashed worker's chunk is retried elsewhere quickly.
       const beat = setInterval(() => context.heartbeat({ position }), 5_000);
-      // The run's row shows the committed progress at most a second late, without every page
-      // updating it: a summary is due a second after the last, or at once after a quiet second.
+      // The run's row shows the committed progress at most a second late (src/sync/run-summaries.ts).
       // Only a summary: a failed one is logged, never fails the chunk (the finish recomputes it).
-      let summarisedAt = 0;
-      let summary: NodeJS.Timeout | undefined;
-      const summarise = async () => {
-        clearTimeout(summary);
-        summary = undefined;
-        summarisedAt = Date.now();
-        await summariseRun(input.syncRunId).catch((error: unknown) =>
+      const summaries = runSummaries.forChunk(input.syncRunId, () =>
+        summariseRun(input.syncRunId).catch((error: unknown) =>
           // Only a code: a PostgreSQL message may quote values.
           log.warn({ code: (error as { code?: string }).code }, 'run summary not refreshed'),
-        );
-      };
+        ),
+      );
       const progressed = async () => {
         context.heartbeat({ position });
-        const wait = summarisedAt + 1_000 - Date.now();
-        if (wait <= 0) await summarise();
-        else summary ??= setTimeout(() => void summarise(), wait);
+        await summaries.committed();
       };
       /** What the workflow gets back: the run's committed counts for the stream, and where it stands. */
       const result = async (done: boolean): Promise<SyncChunkResult> => {
-        await summarise();
+        await summaries.flush();
         return {
           done,
           counts: (await readRun(input.syncRunId, input.stream, input.positionKey)).counts,
@@ -372,7 +367,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
         throw toActivityFailure(error, log);
       } finally {
         clearInterval(beat);
-        clearTimeout(summary);
+        summaries.stop();
       }
     },
   };
