@@ -2,10 +2,11 @@ import { Context } from '@temporalio/activity';
 import { loadCredential } from '../db/repositories/credential.repository.js';
 import { ServiceTitanError, type TenantApi } from '../servicetitan/index.js';
 import {
+  boundariesFromSamples,
   minWindowRecords,
-  planBoundaries,
   readersFor,
   type StreamSize,
+  sampleSpan,
   windowCounts,
 } from '../sync/full-load-plan.js';
 import type { FullLoadPlan, SyncStreamName } from '../workflows/definitions.js';
@@ -40,8 +41,8 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
          * How far the server is, for the number of readers: the quickest count's time from sending
          * to the answer's headers. Neither the wait for the budget's slot nor this worker's own
          * busyness (reading and parsing a body, a late callback) counts: timed around the whole
-         * call, a busy moment read a server next door as 60–130 ms away, and a run planned up to
-         * 9 readers where 4 keep the machine busy.
+         * call, a busy moment read a server next door as 54–162 ms away, and runs were planned for
+         * up to 9 readers where 4 keep the machine busy.
          */
         let roundTripMs = Number.POSITIVE_INFINITY;
         const answered = (ms: number) => {
@@ -107,33 +108,49 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
         input.streams.forEach((stream, i) => {
           byStream[stream] = sizes[i]!;
         });
-        const readers = readersFor(rateLimitPerSecond, Number.isFinite(roundTripMs) ? roundTripMs : 0);
-        const counts = windowCounts(byStream, readers);
+        // Readers for the probes' distance first: the windows the counts sample for.
+        const distance = () => (Number.isFinite(roundTripMs) ? roundTripMs : 0);
+        const sampledFor = windowCounts(byStream, readersFor(rateLimitPerSecond, distance()));
 
-        const split = async (stream: SyncStreamName, size: (typeof sizes)[number]): Promise<string[]> => {
-          const windows = counts[stream];
+        const sample = async (stream: SyncStreamName, size: (typeof sizes)[number]) => {
+          const windows = sampledFor[stream];
           const { records, oldest } = size;
-          if (windows < 2 || records === null || oldest === null) return [];
+          if (windows < 2 || records === null || oldest === null) return null;
           // The sampled span ends at this worker's clock; a record dated later (a server clock
           // ahead of ours) only makes the last window bigger.
-          const newest = Math.max(Date.now(), oldest + 1000);
+          const span = { oldest, newest: Math.max(Date.now(), oldest + 1000), total: records, windows };
           const countBefore = async (at: number) =>
-            (await api.countRecords(stream, { modifiedBefore: new Date(at).toISOString(), signal })) ?? 0;
-          const boundaries = await planBoundaries(countBefore, { oldest, newest, total: records, windows });
-          return boundaries.map((t) => new Date(t).toISOString());
+            (await api.countRecords(stream, {
+              modifiedBefore: new Date(at).toISOString(),
+              signal,
+              onAnswered: answered,
+            })) ?? 0;
+          return { span, samples: await sampleSpan(countBefore, span) };
         };
+        const sampled = await Promise.all(
+          input.streams.map((stream, i) => sample(stream, sizes[i]!).catch(readInOnePiece(stream, null))),
+        );
+        // Then for the quickest of every count: the probes' counts can come late behind the
+        // first pages the server renders at the same moment (the sandbox: 162 ms next door),
+        // the boundary counts are sent alone. Fewer readers only merge windows, whose samples
+        // are then denser than needed.
+        const readers = readersFor(rateLimitPerSecond, distance());
+        const counts = windowCounts(byStream, readers);
         const plan: FullLoadPlan = {
           streams: {},
           readers,
           ...(Number.isFinite(roundTripMs) ? { serverMs: Math.round(roundTripMs) } : {}),
         };
-        await Promise.all(
-          input.streams.map(async (stream, i) => {
-            const size = sizes[i]!;
-            const boundaries = await split(stream, size).catch(readInOnePiece(stream, []));
-            plan.streams[stream] = { records: size.records, boundaries };
-          }),
-        );
+        input.streams.forEach((stream, i) => {
+          const found = sampled[i];
+          const windows = Math.min(counts[stream], sampledFor[stream]);
+          const boundaries =
+            found && windows >= 2 ? boundariesFromSamples(found.samples, { ...found.span, windows }) : [];
+          plan.streams[stream] = {
+            records: sizes[i]!.records,
+            boundaries: boundaries.map((t) => new Date(t).toISOString()),
+          };
+        });
         stepDone('boundaries');
         log.info({ plan, stepMs }, 'full load planned');
         return plan;

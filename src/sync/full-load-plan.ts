@@ -76,13 +76,13 @@ export function samplePoints(from: number, to: number, count: number): number[] 
   return Array.from({ length: count }, (_, i) => from + Math.round(((i + 1) * (to - from)) / (count + 1)));
 }
 
-interface Sample {
+export interface Sample {
   at: number;
   /** Records modified before `at`. */
   before: number;
 }
 
-interface Span {
+export interface Span {
   /** Where the count is 0: the oldest modifiedOn. */
   oldest: number;
   /** Where the count is taken to reach `total`. */
@@ -152,16 +152,23 @@ export function boundariesFromSamples(samples: Sample[], span: Span): number[] {
 
 /**
  * Samples the cumulative count in two rounds of requests sent together — 2 per window evenly over
- * the span, then up to 2 per window inside intervals that held too many — and returns the
- * boundaries (ms).
+ * the span, then up to 2 per window inside intervals that held too many.
  */
-export async function planBoundaries(
+export async function sampleSpan(
   countBefore: (at: number) => Promise<number>,
   span: Span,
-): Promise<number[]> {
+): Promise<Sample[]> {
   const sample = (instants: number[]) =>
     Promise.all(instants.map(async (at) => ({ at, before: await countBefore(at) })));
   const first = await sample(samplePoints(span.oldest, span.newest, 2 * span.windows));
   const second = await sample(refinementPoints(first, span));
-  return boundariesFromSamples([...first, ...second], span);
+  return [...first, ...second];
+}
+
+/** `sampleSpan`, then the boundaries (ms) its samples give. */
+export async function planBoundaries(
+  countBefore: (at: number) => Promise<number>,
+  span: Span,
+): Promise<number[]> {
+  return boundariesFromSamples(await sampleSpan(countBefore, span), span);
 }

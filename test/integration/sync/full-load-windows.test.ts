@@ -369,6 +369,30 @@ describe('full load in windows', () => {
     }
   }, 120_000);
 
+  it('when only the first counts come late, then the readers are those of the quickest count, and every record is stored once', async () => {
+    const { companyId, credentialId } = await createCompanyWithCredential(orm, tenant(LARGE));
+    // The probes' totals (no modifiedBefore) 400 ms late, as behind the first pages a server
+    // renders at the same moment; the boundary counts at once.
+    holdBack = (req) =>
+      req.url?.includes('includeTotal=true') && !req.url.includes('modifiedBefore')
+        ? new Promise((resolve) => setTimeout(resolve, 400))
+        : undefined;
+    const run = await start(credentialId, 'full');
+    expect((await run.handle.result()).status).toBe('completed');
+
+    const plan = await planOf(run.workflowId);
+    expect(plan.serverMs).toBeLessThan(400);
+    expect(plan.readers).toBe(readersFor(60, plan.serverMs));
+    expect(plan.readers).toBeLessThan(readersFor(60, 400));
+    const row = await finished(run.syncRunId);
+    expect(Object.keys(row.positions).filter((k) => k.startsWith('invoices#'))).toHaveLength(
+      plan.streams.invoices!.boundaries.length + 1,
+    );
+    for (const stream of ['customers', 'contacts', 'invoices'] as const) {
+      expect(await stored(tableOf[stream], companyId)).toEqual(truth(LARGE, stream));
+    }
+  }, 120_000);
+
   /** The plan the run's planning activity returned, read off its history. */
   async function planOf(workflowId: string): Promise<FullLoadPlan> {
     const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
