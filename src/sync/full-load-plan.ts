@@ -164,11 +164,3 @@ export async function sampleSpan(
   const second = await sample(refinementPoints(first, span));
   return [...first, ...second];
 }
-
-/** `sampleSpan`, then the boundaries (ms) its samples give. */
-export async function planBoundaries(
-  countBefore: (at: number) => Promise<number>,
-  span: Span,
-): Promise<number[]> {
-  return boundariesFromSamples(await sampleSpan(countBefore, span), span);
-}

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   boundariesFromSamples,
-  planBoundaries,
   readersFor,
   samplePoints,
+  sampleSpan,
   windowCounts,
 } from '../../../src/sync/full-load-plan.js';
 
@@ -83,12 +83,8 @@ describe('full load plan', () => {
       counts++;
       return modifiedAt.filter((m) => m < at).length;
     };
-    const boundaries = await planBoundaries(countBefore, {
-      oldest: T0,
-      newest: newest + 400 * DAY,
-      total: modifiedAt.length,
-      windows: 8,
-    });
+    const span = { oldest: T0, newest: newest + 400 * DAY, total: modifiedAt.length, windows: 8 };
+    const boundaries = boundariesFromSamples(await sampleSpan(countBefore, span), span);
     expect(counts).toBeLessThanOrEqual(32);
     expect(boundaries.length).toBe(7);
     expect(boundaries).toEqual([...boundaries].sort((a, b) => a - b));
