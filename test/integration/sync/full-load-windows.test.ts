@@ -215,7 +215,7 @@ describe('full load in windows', () => {
         return new Promise<void>((go) => setTimeout(go, 50));
       };
     });
-    const run = await start(credentialId, 'full');
+    const run = await start(credentialId, 'full', ['invoices']);
     await held;
     await run.handle.signal(pauseSyncSignal);
     // The other windows stop at the end of their chunks; the held one stays in flight.
@@ -317,7 +317,7 @@ describe('full load in windows', () => {
     onRequest = (req) => {
       if (req.url?.includes('/export/invoices') && ++exportRequests === 8) sandbox.advanceTime(3_600_000);
     };
-    const run = await start(credentialId, 'full');
+    const run = await start(credentialId, 'full', ['invoices']);
     expect((await run.handle.result()).status).toBe('completed');
     expect(exportRequests).toBeGreaterThan(8);
     const row = await finished(run.syncRunId);
