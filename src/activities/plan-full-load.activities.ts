@@ -23,7 +23,8 @@ export interface PlanFullLoadInput {
  * rate budget: the token, then per stream a count and the export feed's first page together (the
  * oldest modifiedOn and the page size; unused for a stream too small to split), and for a stream
  * big enough to split, two to four counts per window, in two rounds. Far from the server that is
- * four round trips before the windows start. Returns dates and counts, never records.
+ * four round trips before the windows start. Returns dates and counts (and the readers planned
+ * for, with the server's distance), never records.
  */
 export function createFullLoadPlanActivities(deps: ActivityDeps) {
   const { orm, logger, serviceTitan, secrets, metrics } = deps;
