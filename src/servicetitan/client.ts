@@ -23,6 +23,7 @@ import {
   streams,
 } from './streams/index.js';
 import { createTokenCache } from './token-cache.js';
+import { createUndiciTransport, fetchTransport } from './transport.js';
 import type {
   ExportPage,
   ListPage,
@@ -109,7 +110,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
   ) as Record<ServiceTitanEnvironment, string>;
 
   const now = opts.now ?? Date.now;
-  const fetchImpl = opts.fetch ?? globalThis.fetch;
+  const transport = opts.fetch ? fetchTransport(opts.fetch) : createUndiciTransport();
   const timeoutMs = opts.requestTimeoutMs ?? 100_000;
   const maxAttempts = opts.maxAttempts ?? 8;
   const backoff = opts.backoff ?? defaultBackoff;
@@ -179,7 +180,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
   });
   const http = createHttpExecutor({
     appKey: opts.appKey,
-    fetch: fetchImpl,
+    get: transport.get,
     timeoutMs,
     maxAttempts,
     maxElapsedMs: opts.maxElapsedMs ?? 5 * 60_000,
@@ -287,6 +288,7 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
     stats: () => ({ apiRequests: http.requestCount(), tokenRequests: tokens.fetchCount() }),
     close() {
       closing.abort(new DOMException('ServiceTitan client closed', 'AbortError'));
+      transport.close();
     },
   };
 }

@@ -7,6 +7,7 @@ import { parseDataPage } from './json-source.js';
 import { classifyApiResponse, refreshMayHelp } from './problem-details.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenCache } from './token-cache.js';
+import type { HttpAnswer, HttpGet } from './transport.js';
 import type { ServiceTitanObserver, TenantCredential } from './types.js';
 
 const utf8 = new TextDecoder();
@@ -23,7 +24,7 @@ export interface TenantContext {
 
 export interface HttpExecutorOptions {
   appKey: string;
-  fetch: typeof fetch;
+  get: HttpGet;
   timeoutMs: number;
   maxAttempts: number;
   maxElapsedMs: number;
@@ -89,15 +90,14 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
   > {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let response: Response;
+    let response: HttpAnswer;
     let bytes: Uint8Array;
     let phase: 'connect' | 'body' = 'connect';
     let headersMs = 0;
     try {
       requests++;
       const sentAt = performance.now();
-      response = await options.fetch(url, {
-        method: 'GET',
+      response = await options.get(url, {
         headers: {
           Authorization: `Bearer ${token}`,
           'ST-App-Key': options.appKey,
@@ -107,7 +107,7 @@ export function createHttpExecutor(options: HttpExecutorOptions): HttpExecutor {
       });
       headersMs = performance.now() - sentAt;
       phase = 'body';
-      bytes = new Uint8Array(await response.arrayBuffer());
+      bytes = await response.bytes();
       report(String(response.status));
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
