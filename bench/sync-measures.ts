@@ -369,7 +369,9 @@ async function processTicks(pid: number): Promise<number | null | undefined> {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
   } catch (error) {
-    return (error as { code?: string }).code === 'ENOENT' ? null : undefined;
+    // A backend that exits while its entry is read gives ESRCH rather than ENOENT: gone too.
+    const code = (error as { code?: string }).code;
+    return code === 'ENOENT' || code === 'ESRCH' ? null : undefined;
   }
 }
 
