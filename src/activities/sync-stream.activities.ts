@@ -159,14 +159,18 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
         previous,
       ];
       // The position and the stream's cursor in one statement: one round trip a page fewer.
+      // Named, so each connection parses and plans it once rather than every page.
       const committed = streamCursor
-        ? await client.query(commitPositionWithCursorSql, [
-            ...positionParams,
-            input.credentialId,
-            streamCursor.cursor,
-            streamCursor.highWaterMark,
-          ])
-        : await client.query(commitPositionSql, positionParams);
+        ? await client.query({
+            name: 'stsync_commit_position_with_cursor',
+            text: commitPositionWithCursorSql,
+            values: [...positionParams, input.credentialId, streamCursor.cursor, streamCursor.highWaterMark],
+          })
+        : await client.query({
+            name: 'stsync_commit_position',
+            text: commitPositionSql,
+            values: positionParams,
+          });
       // Another attempt of this chunk (this one timed out but kept running) is further on:
       // committing would count its pages twice and move the cursor back.
       if (committed.rowCount === 0) throw new SupersededAttempt(input.positionKey);

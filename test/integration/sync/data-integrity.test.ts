@@ -249,7 +249,9 @@ describe('data integrity', () => {
           let open: string[] | null = null;
           const query = client.query.bind(client) as (...a: unknown[]) => unknown;
           client.query = ((...a: unknown[]) => {
-            const text = typeof a[0] === 'string' ? a[0] : '';
+            // A statement as text, or as a config (a named statement's `text`).
+            const text =
+              typeof a[0] === 'string' ? a[0] : ((a[0] as { text?: string } | undefined)?.text ?? '');
             if (/^begin/i.test(text)) {
               open = [];
               transactions.push(open);
