@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
-import { Agent, request } from 'undici';
+import { Agent, EnvHttpProxyAgent, request } from 'undici';
 
 /** What the HTTP executor needs of a GET: the status and headers when they arrive, the body's bytes when asked. */
 export interface HttpAnswer {
@@ -37,7 +37,9 @@ const decoders: Record<string, (bytes: Uint8Array) => Promise<Uint8Array>> = {
  * redirect: the API answers where it is asked, and a bearer token goes nowhere else.
  */
 export function createUndiciTransport(): HttpTransport {
-  const agent = new Agent();
+  // Node's own fetch goes through HTTP_PROXY / HTTPS_PROXY / NO_PROXY when started with
+  // NODE_USE_ENV_PROXY=1: so do these requests, or a worker behind an egress proxy would lose its way.
+  const agent = process.env.NODE_USE_ENV_PROXY === '1' ? new EnvHttpProxyAgent() : new Agent();
   return {
     async get(url, { headers, signal }) {
       const answer = await request(url, {

@@ -1,5 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createUndiciTransport, type HttpTransport } from '../../../src/servicetitan/transport.js';
@@ -98,6 +99,48 @@ describe('GETs through undici', () => {
     };
     const answer = await get();
     await expect(answer.bytes()).rejects.toThrow('an encoding not asked for (zstd)');
+  });
+
+  it('when Node is told to use the environment proxy, then requests go through HTTP_PROXY, as fetch would', async () => {
+    // A forwarding proxy: undici tunnels through it with CONNECT.
+    const tunnels: string[] = [];
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: http.IncomingMessage, client: Duplex, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const saved = { use: process.env.NODE_USE_ENV_PROXY, proxy: process.env.HTTP_PROXY };
+    process.env.NODE_USE_ENV_PROXY = '1';
+    process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const viaProxy = createUndiciTransport();
+    try {
+      handle = (_req, res) => res.writeHead(200).end(page);
+      const answer = await viaProxy.get(`${base}/page`, { headers: {}, signal: AbortSignal.timeout(5_000) });
+      expect(answer.status).toBe(200);
+      expect(Buffer.from(await answer.bytes()).equals(page)).toBe(true);
+      expect(tunnels).toEqual([base.replace('http://', '')]);
+      expect(seen.map((req) => req.url)).toEqual(['/page']);
+    } finally {
+      viaProxy.close();
+      for (const [name, value] of [
+        ['NODE_USE_ENV_PROXY', saved.use],
+        ['HTTP_PROXY', saved.proxy],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('when the signal aborts while the server thinks, then the request fails with the abort', async () => {
