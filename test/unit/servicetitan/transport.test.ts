@@ -144,10 +144,15 @@ describe('GETs through undici', () => {
   });
 
   it('when the signal aborts while the server thinks, then the request fails with the abort', async () => {
-    handle = () => {};
+    // Aborted once the server holds the request, however long it took to get there.
+    let arrived!: () => void;
+    const thinking = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    handle = () => arrived();
     const controller = new AbortController();
     const pending = get('/page', controller.signal);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await thinking;
     controller.abort(new Error('stop'));
     await expect(pending).rejects.toThrow();
     expect(seen).toHaveLength(1);
