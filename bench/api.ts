@@ -18,9 +18,10 @@ import { createOrm } from '../src/db/orm.js';
 import { createLogger } from '../src/logger.js';
 import { listen } from '../src/main/listen.js';
 import { createTemporalClient } from '../src/temporal/client.js';
+import { wholeNumber } from './options.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' } } });
-const n = Number(values.requests);
+const n = wholeNumber('requests', values.requests, 1);
 const adminUrl = process.env.DATABASE_URL;
 if (!adminUrl)
   throw new Error('bench:api needs DATABASE_URL (a PostgreSQL server it may create a database on)');

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { wholeNumber } from './options.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,16 +29,10 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
-const latencyMs = Number(values.latency);
-const pairs = Number(values.pairs);
-for (const [name, value] of Object.entries({ latency: latencyMs, pairs })) {
-  if (!Number.isInteger(value) || value < 1) {
-    process.stderr.write(
-      `--${name} must be a whole number above 0, got "${values[name as keyof typeof values]}"\n`,
-    );
-    process.exit(2);
-  }
-}
+const latencyMs = wholeNumber('latency', values.latency, 1);
+const pairs = wholeNumber('pairs', values.pairs, 1);
+wholeNumber('customers', values.customers);
+wholeNumber('invoices', values.invoices);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 interface Run {

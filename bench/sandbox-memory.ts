@@ -12,6 +12,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSandbox } from '../src/sandbox/index.js';
+import { wholeNumber } from './options.js';
 
 const TENANT = 9_000_001;
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -135,7 +136,8 @@ const { values } = parseArgs({
     'default-heap': { type: 'boolean', default: false },
   },
 });
-const invoiceCount = Number(values.invoices ?? 1_000_000);
-const pageSizeOption = values['page-size'] === undefined ? undefined : Number(values['page-size']);
+const invoiceCount = wholeNumber('invoices', values.invoices ?? '1000000', 1);
+const pageSizeOption =
+  values['page-size'] === undefined ? undefined : wholeNumber('page-size', values['page-size'], 1);
 if (values.serve) await serve(invoiceCount, pageSizeOption);
 else await drive(invoiceCount, pageSizeOption, values['default-heap']);

@@ -35,6 +35,7 @@ import { createActivityDeps } from '../src/main/activity-deps.js';
 import { createMetrics } from '../src/metrics/index.js';
 import { startSync } from '../src/sync/start-sync.js';
 import { startWorker } from '../src/temporal/worker.js';
+import { oneOf, wholeNumber } from './options.js';
 import { startSandboxProcess } from './sandbox-process.js';
 import {
   budgetWaitSeconds,
@@ -63,10 +64,12 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
-const customers = Number(values.customers);
-const invoices = Number(values.invoices);
-const latencyMs = Number(values.latency);
-const rateLimit = Number(values['rate-limit']);
+const customers = wholeNumber('customers', values.customers);
+const invoices = wholeNumber('invoices', values.invoices);
+const latencyMs = wholeNumber('latency', values.latency);
+const rateLimit = wholeNumber('rate-limit', values['rate-limit']);
+const windows = wholeNumber('windows', values.windows, 1);
+const benchMode = oneOf('mode', values.mode, ['full', 'window'] as const);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent', name: 'bench' });
@@ -167,8 +170,7 @@ try {
   }, 100);
   cleanups.push(async () => clearInterval(sampler));
 
-  const mode =
-    values.mode === 'window' ? { from: '2021-12-01T00:00:00Z', to: '2025-01-02T00:00:00Z' } : 'full';
+  const mode = benchMode === 'window' ? { from: '2021-12-01T00:00:00Z', to: '2025-01-02T00:00:00Z' } : 'full';
   const requestsBefore = (await sandbox.stats()).requests;
   const sandboxBefore = await sandbox.usage();
   const postgresCpu = await startPostgresCpu(adminUrl, dbName);
@@ -235,7 +237,7 @@ try {
   };
 
   out(
-    `sync bench: ${customers} customers (+${2 * customers} contacts), ${invoices} invoices; mode ${values.mode}, latency ${latencyMs} ms, server limit ${rateLimit || 'none'} req/s`,
+    `sync bench: ${customers} customers (+${2 * customers} contacts), ${invoices} invoices; mode ${benchMode}, latency ${latencyMs} ms, server limit ${rateLimit || 'none'} req/s`,
   );
   out(
     `${Math.round(recordsPerSecond)} records/s end to end (${Math.round(100 * share(ceilings.product))} % of the same-run COPY ceiling)`,
@@ -346,9 +348,9 @@ try {
       customers,
       invoices,
       latencyMs,
-      mode: values.mode,
+      mode: benchMode,
       rateLimit,
-      windows: Number(values.windows),
+      windows,
     },
     status: result.status,
     seconds,
