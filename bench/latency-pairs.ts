@@ -4,7 +4,7 @@
  * near first), each a whole `bench:sync` run of its own.
  *
  *   npm run bench:latency -- [--latency 300] [--pairs 3] [--customers 10000] [--invoices 40000]
- *                            [--json bench/results/latency-<date>.json]
+ *                            [--json file]
  *
  * On a shared 2-core machine the same run's speed moves by a fifth from one minute to the next, so
  * one pair says little: each pair's ratio is printed, then their median, which is the figure to
