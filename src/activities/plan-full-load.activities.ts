@@ -109,8 +109,10 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
         input.streams.forEach((stream, i) => {
           byStream[stream] = sizes[i]!;
         });
-        // Readers for the probes' distance first: the windows the counts sample for.
-        const distance = () => (Number.isFinite(roundTripMs) ? roundTripMs : 0);
+        // Readers for the probes' distance first: the windows the counts sample for. The distance
+        // in whole ms, as the plan reports it: planned from 249.6 ms, a run got 11 readers where
+        // its plan's 250 ms calls for 12.
+        const distance = () => (Number.isFinite(roundTripMs) ? Math.round(roundTripMs) : 0);
         const sampledFor = windowCounts(byStream, readersFor(rateLimitPerSecond, distance()));
 
         const sample = async (stream: SyncStreamName, size: (typeof sizes)[number]) => {
@@ -140,7 +142,7 @@ export function createFullLoadPlanActivities(deps: ActivityDeps) {
         const plan: FullLoadPlan = {
           streams: {},
           readers,
-          ...(Number.isFinite(roundTripMs) ? { serverMs: Math.round(roundTripMs) } : {}),
+          ...(Number.isFinite(roundTripMs) ? { serverMs: distance() } : {}),
         };
         input.streams.forEach((stream, i) => {
           const found = sampled[i];
