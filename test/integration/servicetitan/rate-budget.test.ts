@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrm } from '../../../src/db/orm.js';
 import { createRateBudgetStore } from '../../../src/db/repositories/rate-budget.repository.js';
 import { type Sandbox, startSandbox } from '../../../src/sandbox/index.js';
 import {
@@ -7,7 +8,7 @@ import {
   type TenantCredential,
 } from '../../../src/servicetitan/index.js';
 import type { RateBudgetLimits } from '../../../src/servicetitan/rate-budget.js';
-import { connectTestOrm } from '../../support/integration.js';
+import { connectTestOrm, testDatabaseUrl } from '../../support/integration.js';
 
 // Three clients stand for three worker processes (each its own client and its own store object,
 // as separate processes would have): with the budget shared through PostgreSQL, the tenant never
@@ -190,5 +191,40 @@ describe('one ServiceTitan budget per tenant, whatever the number of processes',
     expect(held.waitMs).toBeGreaterThan(25_000);
     expect(held.slotAt.getTime()).toBeGreaterThan(afterThrottle.slotAt.getTime());
     expect(Date.now() - heldFrom).toBeLessThan(25_000);
+  });
+
+  it("when a process's store reserves and then closes, then its reservations ran on at most 3 connections of their own, named as the process's, which end on close, and a later reservation says the store is closed", async () => {
+    const applicationName = 'stsync-budget-close-test';
+    const processOrm = await createOrm({ url: await testDatabaseUrl(), applicationName });
+    const store = createRateBudgetStore(processOrm);
+    try {
+      const limits = { ratePerSecond: 50, minRatePerSecond: 1, recoveryMs: 10_000, burst: 10 };
+      await Promise.all([0, 1, 2, 3, 4, 5].map(() => store.reserve('close:integration:1', limits)));
+    } finally {
+      // The ORM's own connections go: those left with the process's name are the store's.
+      await processOrm.close();
+    }
+    const connections = async () =>
+      Number(
+        (
+          await orm.em
+            .getConnection()
+            .execute<{ n: string }[]>(
+              `select count(*) as n from pg_stat_activity where application_name = ?`,
+              [applicationName],
+            )
+        )[0]!.n,
+      );
+    const open = await connections();
+    expect(open).toBeGreaterThanOrEqual(1);
+    expect(open).toBeLessThanOrEqual(3);
+    await store.close();
+    const deadline = Date.now() + 3_000;
+    while ((await connections()) > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await connections()).toBe(0);
+    await expect(
+      store.reserve('close:integration:1', { ratePerSecond: 50, minRatePerSecond: 1, recoveryMs: 10_000 }),
+    ).rejects.toThrow('the rate budget store is closed');
   });
 });
