@@ -25,8 +25,9 @@ export function createActivityDeps(options: {
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
   const breakers = createBreakerStore({ orm: options.orm, logger: options.logger });
   // Every worker process spends each tenant's one budget, kept in PostgreSQL.
+  const rateBudget = createRateBudgetStore(options.orm);
   const serviceTitan = createServiceTitanClient({
-    rateBudget: createRateBudgetStore(options.orm),
+    rateBudget,
     ...options.serviceTitan,
     logger: options.logger,
     observer: {
@@ -55,6 +56,7 @@ export function createActivityDeps(options: {
     ...(options.alerts ? { alerts: options.alerts } : {}),
     close: () => {
       serviceTitan.close();
+      rateBudget.close().catch(() => {});
       options.notifications?.mailer?.close();
     },
   };

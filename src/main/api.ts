@@ -25,6 +25,8 @@ async function main() {
   const temporal = createTemporalClient({ address: temporalAddress, namespace: config.temporal.namespace });
   const metrics = createMetrics();
   registerDatabaseMetrics(metrics, { orm, logger });
+  // Connection tests spend the tenants' budget that the workers share.
+  const rateBudget = config.serviceTitan.appKey ? createRateBudgetStore(orm) : undefined;
   const server = await listen(
     createApp({
       orm,
@@ -41,8 +43,7 @@ async function main() {
                 appKey: config.serviceTitan.appKey,
                 environments: config.serviceTitan,
                 rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
-                // Connection tests spend the tenants' budget that the workers share.
-                rateBudget: createRateBudgetStore(orm),
+                rateBudget,
                 logger,
               },
             }
@@ -85,6 +86,7 @@ async function main() {
   onShutdownSignal(logger, async () => {
     await server.close();
     await temporal.close();
+    await rateBudget?.close();
     await closeOrm(orm);
   });
 }

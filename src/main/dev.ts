@@ -157,6 +157,9 @@ async function main() {
       installationId,
       logger,
     });
+    // Connection tests spend the tenants' budget that the worker shares.
+    const apiBudget = createRateBudgetStore(orm);
+    onStop('request budget', () => apiBudget.close());
     const server = await listen(
       createApp({
         orm,
@@ -167,7 +170,7 @@ async function main() {
         trustProxy: config.api.trustProxy,
         api: {
           secrets,
-          serviceTitan: { ...serviceTitan, rateBudget: createRateBudgetStore(orm), logger },
+          serviceTitan: { ...serviceTitan, rateBudget: apiBudget, logger },
           setup: {
             appKey: sandbox ? 'sandbox' : 'configured',
             environments: serviceTitan.environments,

@@ -289,8 +289,6 @@ export function createServiceTitanClient(opts: ServiceTitanClientOptions): Servi
     close() {
       closing.abort(new DOMException('ServiceTitan client closed', 'AbortError'));
       transport.close();
-      // The budget's connections; a failure to close them changes nothing for the caller.
-      opts.rateBudget?.close?.().catch(() => {});
     },
   };
 }

@@ -32,8 +32,6 @@ export interface RateBudgetStore {
   reserve(key: string, limits: RateBudgetLimits): Promise<{ waitMs: number; rate: number; slotAt: Date }>;
   /** A 429 arrived: halve the shared rate (at most once a second) and hold everyone for `retryAfterMs`. */
   throttled(key: string, retryAfterMs: number, limits: RateBudgetLimits): Promise<void>;
-  /** Lets go of what the store holds (connections); the client's `close()` calls it. */
-  close?(): Promise<void>;
 }
 
 /** The budget's key: the app key only as a digest (the table never holds it). */

@@ -84,7 +84,8 @@ const reservationConnections = 3;
  * parsing and planning the reservation cost PostgreSQL ~0.66 ms of its ~1.1 ms each time
  * (pgbench, simple against prepared), a default bench run makes ~640 of them. They run on a small
  * pool of their own, made on first use with the ORM's connection settings; an idle connection
- * ends after 5 s, and `close()` (the client's) ends the pool.
+ * ends after 5 s and keeps no process alive. `close()` ends the pool: its creator's to call, as
+ * clients come and go (the API makes one a connection test) while the store serves them all.
  */
 export function createRateBudgetStore(orm: MikroORM): RateBudgetStore & { close(): Promise<void> } {
   let own: Pool | undefined;
@@ -96,8 +97,11 @@ export function createRateBudgetStore(orm: MikroORM): RateBudgetStore & { close(
       options: PoolConfig;
     };
     if (own) return own;
+    if (closed) throw new Error('the rate budget store is closed');
     own = new pg.Pool({
       ...shared.options,
+      // pg-pool keeps the password out of its options' enumerable keys (out of stack traces).
+      password: shared.options.password,
       max: reservationConnections,
       idleTimeoutMillis: 5_000,
       allowExitOnIdle: true,

@@ -9,6 +9,7 @@ import { type AppDeps, createApp } from '../../../../src/api/app.js';
 import { createTokenService } from '../../../../src/auth/index.js';
 import type { TrustProxy } from '../../../../src/config.js';
 import type { ApiRole } from '../../../../src/db/entities/index.js';
+import { createRateBudgetStore } from '../../../../src/db/repositories/rate-budget.repository.js';
 import { redactedPaths } from '../../../../src/logger.js';
 import {
   type Sandbox,
@@ -110,6 +111,7 @@ export async function startApiHarness(
     installationId: testInstallationId,
     logger,
   });
+  const rateBudget = createRateBudgetStore(orm);
   const app = createApp({
     orm,
     temporal: temporal.client,
@@ -123,6 +125,8 @@ export async function startApiHarness(
         environments: { integration: endpoints, production: endpoints },
         logger,
         maxAttempts: 2,
+        // Connection tests spend the tenant's budget in PostgreSQL, as src/main/api.ts has them.
+        rateBudget,
       },
       // A deployment whose SERVICETITAN_* settings point at the sandbox.
       setup: {
@@ -196,6 +200,7 @@ export async function startApiHarness(
       serviceTitan.close();
       await sandbox.close();
       await temporal.close();
+      await rateBudget.close();
       await orm.close();
     },
   };
