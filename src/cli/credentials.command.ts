@@ -12,6 +12,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { resolveEncryptionKeys } from '../main/encryption-keys.js';
 import { createScheduleService } from '../schedules/index.js';
+import type { RateBudgetStore } from '../servicetitan/rate-budget.js';
 import { auditCli, cliContext, confirm, type Output, parseId, readSecret, UsageError } from './support.js';
 
 export interface CredentialsDeps {
@@ -36,20 +37,21 @@ export interface CredentialsArgs {
   yes?: boolean | undefined;
 }
 
-async function serviceOf(deps: CredentialsDeps) {
-  const { config, logger, orm } = deps;
+async function serviceOf(deps: CredentialsDeps, rateBudget: RateBudgetStore | undefined) {
+  const { config, logger } = deps;
   const keys = config.encryptionKeys?.length ? await resolveEncryptionKeys(config, logger) : undefined;
   return createCredentialService({
     secrets: keys?.length ? createSecretBox(keys) : undefined,
-    serviceTitan: config.serviceTitan.appKey
-      ? {
-          appKey: config.serviceTitan.appKey,
-          environments: config.serviceTitan,
-          rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
-          rateBudget: createRateBudgetStore(orm),
-          logger,
-        }
-      : undefined,
+    serviceTitan:
+      config.serviceTitan.appKey && rateBudget
+        ? {
+            appKey: config.serviceTitan.appKey,
+            environments: config.serviceTitan,
+            rateLimitPerSecond: config.serviceTitan.rateLimitPerSecond,
+            rateBudget,
+            logger,
+          }
+        : undefined,
     schedules: createScheduleService(deps),
     temporal: deps.temporal.workflow,
   });
@@ -63,8 +65,21 @@ function formatCredential(c: Awaited<ReturnType<Credentials['get']>>): string {
 
 /** `stsync credentials list|add|test|disable|import`: the API's credential service, as the `cli` principal. */
 export async function credentialsCommand(deps: CredentialsDeps, input: CredentialsArgs): Promise<number> {
+  // Connection tests spend the tenant's budget in PostgreSQL; its connections end with the command.
+  const rateBudget = deps.config.serviceTitan.appKey ? createRateBudgetStore(deps.orm) : undefined;
+  try {
+    return await credentialsSubcommand(deps, input, await serviceOf(deps, rateBudget));
+  } finally {
+    await rateBudget?.close();
+  }
+}
+
+async function credentialsSubcommand(
+  deps: CredentialsDeps,
+  input: CredentialsArgs,
+  service: Credentials,
+): Promise<number> {
   const { orm, logger, out } = deps;
-  const service = await serviceOf(deps);
   const ctx = cliContext(orm, logger);
   switch (input.sub) {
     case 'list': {
