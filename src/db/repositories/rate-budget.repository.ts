@@ -84,10 +84,13 @@ const reservationConnections = 3;
  * parsing and planning the reservation cost PostgreSQL ~0.66 ms of its ~1.1 ms each time
  * (pgbench, simple against prepared), a default bench run makes ~640 of them. They run on a small
  * pool of their own, made on first use with the ORM's connection settings; an idle connection
- * ends after 5 s and keeps no process alive. `close()` ends the pool: its creator's to call, as
+ * ends after `idleMs` (5 s) and keeps no process alive. `close()` ends the pool: its creator's to call, as
  * clients come and go (the API makes one a connection test) while the store serves them all.
  */
-export function createRateBudgetStore(orm: MikroORM): RateBudgetStore & { close(): Promise<void> } {
+export function createRateBudgetStore(
+  orm: MikroORM,
+  { idleMs = 5_000 }: { idleMs?: number } = {},
+): RateBudgetStore & { close(): Promise<void> } {
   let own: Pool | undefined;
   let closed = false;
   const pool = async (): Promise<Pool> => {
@@ -103,7 +106,7 @@ export function createRateBudgetStore(orm: MikroORM): RateBudgetStore & { close(
       // pg-pool keeps the password out of its options' enumerable keys (out of stack traces).
       password: shared.options.password,
       max: reservationConnections,
-      idleTimeoutMillis: 5_000,
+      idleTimeoutMillis: idleMs,
       allowExitOnIdle: true,
     });
     // A connection the server dropped (a restart) must not take the process down: the statement
