@@ -315,6 +315,8 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
               { cursor: page.continueFrom, highWaterMark: later(pageNewest, handedOver) },
               lookup,
             );
+            // Stored: the buffer the page was read into serves a later page.
+            page.release?.();
             newest = later(newest, pageNewest);
             position = page.continueFrom;
             await progressed();
@@ -336,6 +338,7 @@ export function createSyncStreamActivities(deps: ActivityDeps) {
             const inWindow = page.records.filter((r) => !(modifiedOn(r) >= windowEnd));
             const windowPage = { records: inWindow, invalid: page.invalid };
             await commitPage(input, mapContext, windowPage, position, page.continueFrom, null, lookup);
+            page.release?.();
             newest = later(newest, newestModifiedOn(inWindow));
             position = page.continueFrom;
             await progressed();

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { releasePageBuffer } from './page-buffers.js';
 
 /**
  * The JSON text a record arrived as, so that storing it as `raw` does not stringify it again (the
@@ -17,6 +18,8 @@ import { isUtf8 } from 'node:buffer';
 export type RecordText = string | Uint8Array;
 
 const elementTexts = new WeakMap<object, readonly (RecordText | undefined)[]>();
+/** The bytes each page body was parsed from: its records' texts are views of them. */
+const bodyBytes = new WeakMap<object, Uint8Array>();
 const recordTexts = new WeakMap<object, RecordText>();
 
 /** The texts of a page body's `data` elements, where the body was parsed by `parseDataPage`. */
@@ -27,6 +30,18 @@ export function dataElementTextsOf(body: unknown): readonly (RecordText | undefi
 /** Keeps a record's text; only for a record that qualifies (see above). */
 export function rememberRecordText(record: object, text: RecordText): void {
   recordTexts.set(record, text);
+}
+
+/**
+ * The page body's bytes may be reused (see page-buffers): its records' texts read as empty from
+ * now on. Only for a body whose records are stored and no longer needed.
+ */
+export function releasePageBody(body: unknown): void {
+  if (typeof body !== 'object' || body === null) return;
+  const bytes = bodyBytes.get(body);
+  if (!bytes) return;
+  bodyBytes.delete(body);
+  releasePageBuffer(bytes);
 }
 
 export function recordTextOf(record: unknown): RecordText | undefined {
@@ -142,6 +157,7 @@ export function parseDataPage(input: Uint8Array): DataPage | undefined {
     }
     body.data = data;
     elementTexts.set(body, texts);
+    bodyBytes.set(body, input);
     return { body, texts };
   } catch {
     return undefined;

@@ -6,7 +6,7 @@ import {
   ServiceTitanUnavailable,
 } from './errors.js';
 import { fastParser } from './fast-parse.js';
-import { dataElementTextsOf, type RecordText, rememberRecordText } from './json-source.js';
+import { dataElementTextsOf, type RecordText, releasePageBody, rememberRecordText } from './json-source.js';
 import type { StreamDefinition } from './streams/define-stream.js';
 import type { ExportPage, InvalidRecord, ListPage } from './types.js';
 
@@ -151,7 +151,13 @@ export async function fetchExportPage<T>(
   }
   const { records, invalid } = splitRecords(stream.schema, envelope.data, elementTexts(body, envelope.data));
   // A final page without a token keeps the last one: it stays valid for the next sync.
-  return { records, invalid, continueFrom: continueFrom || (from ?? ''), hasMore: envelope.hasMore };
+  return {
+    records,
+    invalid,
+    continueFrom: continueFrom || (from ?? ''),
+    hasMore: envelope.hasMore,
+    release: () => releasePageBody(body),
+  };
 }
 
 /** The export feed: `from` → `continueFrom` until `hasMore=false`. */

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, EnvHttpProxyAgent, request } from 'undici';
+import { pooledBodyBytes, takePageBuffer } from './page-buffers.js';
 
 /** What the HTTP executor needs of a GET: the status and headers when they arrive, the body's bytes when asked. */
 export interface HttpAnswer {
@@ -58,8 +59,10 @@ export function createUndiciTransport(): HttpTransport {
         status: answer.statusCode,
         headers: received,
         async bytes() {
+          if (!encoding || encoding === 'identity') {
+            return readBody(answer.body, received.get('content-length'));
+          }
           const bytes = new Uint8Array(await answer.body.arrayBuffer());
-          if (!encoding || encoding === 'identity') return bytes;
           const decode = decoders[encoding];
           if (!decode) throw new TypeError(`the body came in an encoding not asked for (${encoding})`);
           return decode(bytes);
@@ -70,6 +73,44 @@ export function createUndiciTransport(): HttpTransport {
       agent.close().catch(() => {});
     },
   };
+}
+
+/** Larger bodies are joined as before, into a buffer of their own. */
+const maxPooledBody = 16 * 1024 * 1024;
+
+/**
+ * The body's bytes; a large one (see page-buffers) in a buffer used before: read into it as it
+ * arrives when its length is announced, else joined there at its end. More than announced is
+ * refused, as a cut-off body is.
+ */
+async function readBody(body: AsyncIterable<Uint8Array>, announced: string | null): Promise<Uint8Array> {
+  const length = announced === null ? Number.NaN : Number(announced);
+  if (length >= pooledBodyBytes && length <= maxPooledBody) {
+    const target = takePageBuffer(length);
+    let filled = 0;
+    for await (const chunk of body) {
+      if (filled + chunk.length > length) {
+        throw new RangeError(`the body is longer than its content-length (${length})`);
+      }
+      target.set(chunk, filled);
+      filled += chunk.length;
+    }
+    return target.subarray(0, filled);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    total += chunk.length;
+  }
+  if (total < pooledBodyBytes || total > maxPooledBody) return Buffer.concat(chunks, total);
+  const target = takePageBuffer(total);
+  let filled = 0;
+  for (const chunk of chunks) {
+    target.set(chunk, filled);
+    filled += chunk.length;
+  }
+  return target.subarray(0, total);
 }
 
 /** The same GET through a `fetch` (unit tests inject one). */

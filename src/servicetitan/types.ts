@@ -92,6 +92,11 @@ export interface ExportPage<T> {
   /** Token to resume after this page (persist it with the page's data). */
   continueFrom: string;
   hasMore: boolean;
+  /**
+   * The page is stored and its records no longer needed: the buffer its body was read into may
+   * be reused (see page-buffers). Optional to call; the records' JSON texts read as empty after it.
+   */
+  release?(): void;
 }
 
 export interface ListPage<T> {

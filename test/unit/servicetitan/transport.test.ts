@@ -92,6 +92,29 @@ describe('GETs through undici', () => {
     await expect(answer.bytes()).rejects.toThrow();
   });
 
+  it('when a large body comes with its length or without, then the bytes are that body; cut off, reading it fails', async () => {
+    // 300 KB: read into a buffer of page-buffers' spares rather than joined into a new one.
+    const large = Buffer.from(
+      JSON.stringify({ data: Array.from({ length: 3_000 }, (_, id) => ({ id, name: 'x'.repeat(80) })) }),
+    );
+    for (const announced of [true, false]) {
+      handle = (_req, res) => {
+        res.writeHead(200, announced ? { 'content-length': String(large.length) } : {});
+        // In pieces, as a socket delivers a large body.
+        for (let at = 0; at < large.length; at += 50_000) res.write(large.subarray(at, at + 50_000));
+        res.end();
+      };
+      const answer = await get();
+      expect(Buffer.from(await answer.bytes()).equals(large)).toBe(true);
+    }
+    handle = (_req, res) => {
+      res.writeHead(200, { 'content-length': String(large.length) });
+      res.write(large.subarray(0, 100_000));
+      setTimeout(() => res.destroy(), 20);
+    };
+    await expect((await get()).bytes()).rejects.toThrow();
+  });
+
   it('when the body comes in an encoding not asked for, then reading it fails and says which', async () => {
     handle = (_req, res) => {
       res.writeHead(200, { 'content-encoding': 'zstd' });
