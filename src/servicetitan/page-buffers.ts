@@ -18,8 +18,13 @@ export const pooledBodyBytes = 64 * 1024;
 const spares: ArrayBuffer[] = [];
 /** Buffers handed out and not yet released: only those are ever taken back. */
 const taken = new WeakSet<ArrayBuffer>();
+/**
+ * Spares kept, at most: enough for two pages a reader at 300 ms (16 readers) of the sandbox's
+ * ~1 MB pages, and a bound on what they hold, should the server send far larger export pages.
+ */
 const sparesKept = 32;
-const largestKept = 16 * 1024 * 1024;
+const spareBytesKept = 64 * 1024 * 1024;
+let spareBytes = 0;
 
 /** A buffer of at least `bytes` bytes: a spare when one is large enough, else a new one. */
 export function takePageBuffer(bytes: number): Uint8Array {
@@ -27,6 +32,7 @@ export function takePageBuffer(bytes: number): Uint8Array {
     const spare = spares[i]!;
     if (spare.byteLength >= bytes) {
       spares.splice(i, 1);
+      spareBytes -= spare.byteLength;
       taken.add(spare);
       return new Uint8Array(spare);
     }
@@ -46,5 +52,8 @@ export function releasePageBuffer(view: Uint8Array): void {
   if (!(buffer instanceof ArrayBuffer) || buffer.detached || !taken.has(buffer)) return;
   taken.delete(buffer);
   const moved = buffer.transfer();
-  if (spares.length < sparesKept && moved.byteLength <= largestKept) spares.push(moved);
+  if (spares.length < sparesKept && spareBytes + moved.byteLength <= spareBytesKept) {
+    spares.push(moved);
+    spareBytes += moved.byteLength;
+  }
 }

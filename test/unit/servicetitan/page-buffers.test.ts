@@ -31,6 +31,21 @@ describe('buffers page bodies are read into', () => {
     expect(own[0]).toBe(1);
   });
 
+  it('when more large pages are released than the spares may hold (64 MB), then only those that fit are kept', () => {
+    const mb = 1024 * 1024;
+    const pages = [1, 2, 3, 4].map((n) => {
+      const page = takePageBuffer(20 * mb);
+      page.fill(n, 0, 8);
+      return page;
+    });
+    for (const page of pages) releasePageBuffer(page);
+    const again = [1, 2, 3, 4].map(() => takePageBuffer(20 * mb));
+    const reused = again.map((page) => page[0]).filter((n) => n !== undefined && n >= 1 && n <= 4);
+    // Three of 20 MB fit in 64 MB; the fourth was left to the garbage collector.
+    expect(reused.sort()).toEqual([1, 2, 3]);
+    for (const page of again) releasePageBuffer(page);
+  });
+
   it('when a parsed page body is released, then its records keep their values and their texts read as empty', () => {
     const json = JSON.stringify({ data: [{ id: 1, name: 'Ann' }], hasMore: false });
     const buffer = takePageBuffer(json.length);
